@@ -1,0 +1,267 @@
+"""The loop: observe -> decide -> check -> act -> record.
+
+Two kinds of error: our own bugs raise; the model's mistakes (invalid output,
+a bad index, an action that failed) are recorded on the step, shown to the
+model next step, and counted. Every step is written to the trace at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .permissions.gate import AllowAll, DenyApprover
+from .protocols import Approver, Environment, Gate, Planner, PlannerError, RunHook, UserChannel
+from .traces import RunTrace, new_run_dir
+from .types import (
+    Action,
+    ActionResult,
+    AskUser,
+    Back,
+    CloseTab,
+    Done,
+    Navigate,
+    Observation,
+    RunResult,
+    StepRecord,
+    StopReason,
+    SwitchTab,
+    Type,
+    Usage,
+    Verification,
+)
+
+# After these the page (or tab) is another one: indexes of the old observation are stale.
+_PAGE_CHANGING = (Navigate, Back, SwitchTab, CloseTab)
+
+
+@dataclass(kw_only=True)
+class AgentConfig:
+    max_steps: int = 30
+    max_failures: int = 3  # consecutive failed steps before giving up
+    loop_repeats: int = 3  # the same action on the same page state this often is a loop
+    max_rejections: int = 2  # verification rejections of "done" before giving up
+    verify: bool = True
+    screenshots: bool = True  # one per step in the trace (and for vision models)
+    runs_dir: Path | None = None
+
+
+class _Stop(Exception):
+    def __init__(self, reason: StopReason, message: str, *, answer: str | None = None,
+                 success: bool = False, verification: Verification | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.answer = reason, message, answer
+        self.success, self.verification = success, verification
+
+
+class Agent:
+    """`await Agent(planner=..., environment=...).run(task)`; `run_sync` is the sync twin.
+
+    Without an environment, run() opens a headless Chromium (at `start_url`) for
+    the run and closes it afterwards.
+    """
+
+    def __init__(self, *, planner: Planner, environment: Environment | None = None,
+                 start_url: str | None = None, browser: object | None = None,
+                 gate: Gate | None = None, approver: Approver | None = None,
+                 user: UserChannel | None = None, hooks: Sequence[RunHook] = (),
+                 config: AgentConfig | None = None) -> None:
+        self.planner = planner
+        self.environment = environment
+        self.start_url = start_url
+        self.browser_options = browser
+        self.gate = gate or AllowAll()
+        self.approver = approver or DenyApprover()
+        self.user = user
+        self.hooks = list(hooks)
+        self.config = config or AgentConfig()
+        self._stop_requested = False
+        self.trace: RunTrace | None = None
+
+    def stop(self) -> None:
+        """Stop after the current action; the trace keeps every finished step."""
+        self._stop_requested = True
+
+    def run_sync(self, task: str) -> RunResult:
+        return asyncio.run(self.run(task))
+
+    async def run(self, task: str) -> RunResult:
+        if self.environment is not None:
+            return await self._run(task, self.environment)
+        from .launch import BrowserOptions
+        from .session import BrowserSession
+
+        options = self.browser_options if isinstance(self.browser_options, BrowserOptions) else None
+        async with BrowserSession.open(options, start_url=self.start_url) as env:
+            return await self._run(task, env)
+
+    async def _run(self, task: str, env: Environment) -> RunResult:
+        started = time.monotonic()
+        run_dir = new_run_dir(self.config.runs_dir, task)
+        trace = self.trace = RunTrace(run_dir, task=task, meta={"start_url": self.start_url})
+        state = _RunState()
+        result: RunResult | None = None
+        try:
+            for step_no in range(1, self.config.max_steps + 1):
+                if self._stop_requested:
+                    raise _Stop("stopped", f"stopped by the person after {step_no - 1} steps")
+                await self._step(step_no, task, env, trace, state)
+            raise _Stop("max_steps", f"reached the step limit ({self.config.max_steps}) without finishing")
+        except _Stop as stop:
+            result = RunResult(task=task, success=stop.success, answer=stop.answer,
+                               stop_reason=stop.reason, message=stop.message, steps=state.steps,
+                               usage=state.usage, verification=stop.verification)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            result = RunResult(task=task, success=False, stop_reason="stopped", steps=state.steps,
+                               usage=state.usage, message=f"interrupted after {state.steps} steps")
+            raise
+        except Exception as exc:
+            result = RunResult(task=task, success=False, stop_reason="error", steps=state.steps,
+                               usage=state.usage, message=f"internal error: {exc}")
+            raise
+        finally:
+            if result is not None:
+                result.seconds = round(time.monotonic() - started, 3)
+                result.run_dir = str(run_dir)
+                trace.finish(result)
+                for hook in self.hooks:
+                    hook.on_run_end(result)
+        return result
+
+    async def _step(self, step_no: int, task: str, env: Environment, trace: RunTrace,
+                    state: _RunState) -> None:
+        timings: dict[str, float] = {}
+        t = time.monotonic()
+        obs = await env.observe(screenshot=self.config.screenshots)
+        obs.errors = state.last_errors
+        timings["observe"] = time.monotonic() - t
+        record = StepRecord(step=step_no, url=obs.url, title=obs.title, observation_text=obs.text,
+                            observation_tokens=obs.tokens, elements=len(obs.elements), timings=timings)
+        state.steps = step_no
+        stop: _Stop | None = None
+        try:
+            stop = await self._decide_and_act(task, env, obs, record, trace, state)
+        finally:
+            self._close_step(record, obs, trace, state)
+        if stop is not None:
+            raise stop
+        if state.failures >= self.config.max_failures:
+            raise _Stop("repeated_failures",
+                        f"{state.failures} steps in a row failed; last error: {state.last_errors[-1]}")
+
+    async def _decide_and_act(self, task: str, env: Environment, obs: Observation, record: StepRecord,
+                              trace: RunTrace, state: _RunState) -> _Stop | None:
+        t = time.monotonic()
+        try:
+            out = await self.planner.decide(task, obs, state.history)
+        except PlannerError as exc:  # the model's mistake: shown to it next step
+            record.error = str(exc)
+            spent = getattr(exc, "usage", None)  # tokens paid for the failed replies still count
+            if isinstance(spent, Usage):
+                state.usage += spent
+                record.usage = spent
+            record.model_output = str(getattr(exc, "model_output", "") or "")
+            return None
+        finally:
+            record.timings["decide"] = time.monotonic() - t
+        state.usage += out.usage
+        record.usage, record.model = out.usage, out.model
+        record.model_input, record.model_output = out.model_input, out.model_output
+        record.reasoning = out.decision.reasoning
+        t = time.monotonic()
+        try:
+            await self._act(task, env, obs, out.decision.actions, record, trace, state)
+        except _Stop as stop:
+            return stop
+        finally:
+            record.timings["act"] = time.monotonic() - t
+        return None
+
+    def _close_step(self, record: StepRecord, obs: Observation, trace: RunTrace,
+                    state: _RunState) -> None:
+        failed = record.error is not None or any(not r.ok for r in record.results)
+        state.failures = state.failures + 1 if failed else 0
+        state.last_errors = ([record.error] if record.error else []) + [
+            r.error for r in record.results if r.error]
+        state.history.append(record)
+        trace.record(record, obs.screenshot)
+        for hook in self.hooks:
+            hook.on_step(record)
+
+    async def _act(self, task: str, env: Environment, obs: Observation, actions: Sequence[Action],
+                   record: StepRecord, trace: RunTrace, state: _RunState) -> None:
+        page_state = hashlib.sha1(f"{obs.url}\n{obs.text}".encode()).hexdigest()
+        for action in actions:
+            record.actions.append(action)
+            if isinstance(action, Done):
+                await self._finish(task, env, obs, action, record, state)
+                return
+            key = (page_state, action.model_dump_json(exclude={"reasoning"}))
+            state.seen[key] += 1
+            if state.seen[key] >= self.config.loop_repeats:
+                record.results.append(ActionResult(ok=False, error="the same action on the same page again"))
+                raise _Stop("loop", f"stuck in a loop: {action.action} repeated {state.seen[key]} times "
+                                    "on an unchanged page")
+            result = await self._checked(env, obs, action, trace)
+            record.results.append(result)
+            if not result.ok or isinstance(action, _PAGE_CHANGING) or self._stop_requested:
+                return  # later actions were planned for a page that is no longer there
+
+    async def _checked(self, env: Environment, obs: Observation, action: Action,
+                       trace: RunTrace) -> ActionResult:
+        """The permission check sits between every decision and the page."""
+        verdict = await self.gate.check(action, obs)
+        if verdict.decision == "ask" and not await self.approver.approve(verdict, action):
+            return ActionResult(ok=False, error=f"not approved by the person: {verdict.reason}")
+        if verdict.decision == "deny":
+            return ActionResult(ok=False, error=f"not allowed: {verdict.reason}")
+        if isinstance(action, AskUser):
+            answer = await self.user.ask(action.question) if self.user else None
+            if answer is None:
+                return ActionResult(ok=False, error="nobody is there to answer; go on without asking")
+            return ActionResult(ok=True, detail="the person answered", extracted=answer)
+        if isinstance(action, Type):
+            target = obs.element(action.index)
+            if target is not None and target.sensitive:
+                trace.redactor.add(action.text)  # what goes into a password field stays out of the trace
+        return await env.perform(action, obs)
+
+    async def _finish(self, task: str, env: Environment, obs: Observation, action: Done,
+                      record: StepRecord, state: _RunState) -> None:
+        """Done is checked against the final page before success is reported."""
+        if not action.success:
+            record.results.append(ActionResult(ok=True, detail="gave up"))
+            raise _Stop("failed", "the agent could not complete the task", answer=action.answer)
+        if not self.config.verify:
+            record.results.append(ActionResult(ok=True, detail="finished"))
+            raise _Stop("done", "done", answer=action.answer, success=True)
+        final = obs if len(record.actions) == 1 else await env.observe()
+        verification, usage = await self.planner.verify(task, final, action.answer)
+        state.usage += usage
+        record.usage = record.usage + usage
+        if verification.ok:
+            record.results.append(ActionResult(ok=True, detail=f"verified: {verification.reason}"))
+            raise _Stop("done", "done and verified", answer=action.answer, success=True,
+                        verification=verification)
+        record.results.append(ActionResult(ok=False,
+                                           error=f"the task is not done yet: {verification.reason}"))
+        state.rejections += 1
+        if state.rejections >= self.config.max_rejections:
+            raise _Stop("failed", f"the result did not pass verification: {verification.reason}",
+                        answer=action.answer, verification=verification)
+
+
+@dataclass
+class _RunState:
+    steps: int = 0
+    failures: int = 0
+    rejections: int = 0
+    usage: Usage = field(default_factory=Usage)
+    history: list[StepRecord] = field(default_factory=list)
+    last_errors: list[str] = field(default_factory=list)
+    seen: Counter[tuple[str, str]] = field(default_factory=Counter)

@@ -1,0 +1,297 @@
+"""`operator run | observe | report | demo | doctor`.
+
+Bad input gets one line and exit code 2, never a traceback. Exit codes: 0 the
+task succeeded, 1 it did not, 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from .protocols import ConfigError
+from .report import describe_action
+from .types import RunResult, StepRecord
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line that says what to do, instead of usage + message.
+        self.exit(2, f"operator: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="model name (default: $OPERATOR_MODEL)")
+    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)")
+    p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
+    p.add_argument("--vision", action="store_true", default=None,
+                   help="send a marked screenshot to the model each step (vision models)")
+
+
+def _browser_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--headed", action="store_true", help="show the browser window")
+    p.add_argument("--profile", metavar="DIR", help="persistent browser profile (logins survive runs)")
+    p.add_argument("--cdp-url", help="attach to a running Chromium, e.g. http://127.0.0.1:9222")
+
+
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-steps", type=int, default=30, metavar="N")
+    p.add_argument("--runs-dir", metavar="DIR", help="where run folders go (default: ./runs)")
+    p.add_argument("--no-verify", action="store_true", help="skip the final verification call")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="operator", description="An agent that uses a browser the way a person does.")
+    parser.add_argument("--version", action="version", version=f"operator-agent {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="do a task in the browser")
+    run.add_argument("task", help='what to do, in plain words, e.g. "buy a USB-C cable under $15"')
+    run.add_argument("--url", help="page to start on")
+    _model_flags(run)
+    _browser_flags(run)
+    _run_flags(run)
+
+    demo = sub.add_parser("demo", help="run the agent on the bundled demo pages")
+    _model_flags(demo)
+    _browser_flags(demo)
+    _run_flags(demo)
+
+    obs = sub.add_parser("observe", help="print exactly what the agent sees on a page")
+    obs.add_argument("url")
+    obs.add_argument("--json", action="store_true", help="the elements as JSON")
+    obs.add_argument("--screenshot", metavar="FILE", help="also save a screenshot with the indexes marked")
+    _browser_flags(obs)
+
+    rep = sub.add_parser("report", help="write a run's HTML report")
+    rep.add_argument("run", help='a run folder, a run id, or "last"')
+    rep.add_argument("--out", metavar="FILE")
+    rep.add_argument("--runs-dir", metavar="DIR")
+
+    doc = sub.add_parser("doctor", help="check this machine: browser, tokenizer, model settings")
+    doc.add_argument("--install", action="store_true", help="install a browser if none is found")
+    return parser
+
+
+# --- progress ---------------------------------------------------------------
+
+
+class Progress:
+    """Prints one line a step while the agent works (a RunHook)."""
+
+    def on_step(self, step: StepRecord) -> None:
+        parts = []
+        for i, action in enumerate(step.actions):
+            res = step.results[i] if i < len(step.results) else None
+            mark = "[green]✓[/]" if res is not None and res.ok else "[red]✗[/]" if res else "·"
+            parts.append(f"{escape(describe_action(action, res))} {mark}")
+        line = "; ".join(parts) or "[red]no action[/]"
+        tokens = step.usage.input_tokens + step.usage.output_tokens
+        secs = sum(step.timings.values())
+        console.print(f"[bold]step {step.step}[/] {line} [dim]· {tokens:,} tok · {secs:.1f}s[/]")
+        if step.reasoning:
+            console.print(f"  [dim]{escape(step.reasoning[:160])}[/]")
+        for err in [step.error, *[r.error for r in step.results if r.error]]:
+            if err:
+                console.print(f"  [yellow]{escape(err[:200])}[/]")
+
+    def on_run_end(self, result: RunResult) -> None:
+        pass
+
+
+def print_result(result: RunResult) -> None:
+    colour = "green" if result.success else "red"
+    console.print(f"[bold {colour}]{'Done' if result.success else 'Not done'}[/]: {result.message}")
+    if result.answer:
+        out.print(result.answer)
+    u = result.usage
+    cost = f"${u.cost_usd:.4f}" if u.cost_usd is not None else "cost unknown"
+    console.print(f"[dim]{result.steps} steps · {u.input_tokens:,} in / {u.output_tokens:,} out tokens · "
+                  f"{cost} · {result.seconds:.1f}s[/]")
+    if result.run_dir:
+        console.print(f"[dim]run: {result.run_dir}  (report: operator report {result.run_dir})[/]")
+
+
+# --- commands ---------------------------------------------------------------
+
+
+async def _with_interrupts(agent: Any, coro: Awaitable[RunResult]) -> RunResult:
+    """First Ctrl+C: stop after the current action. Second: stop at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(coro)
+    presses = 0
+
+    def on_sigint() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            agent.stop()
+            console.print("[yellow]stopping after the current action (Ctrl+C again to quit now)[/]")
+        else:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+        installed = True
+    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        installed = False
+    try:
+        return await task
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+async def _run_agent(args: argparse.Namespace, task: str, url: str | None, planner: Any) -> int:
+    from .builder import browser_options, build_agent
+
+    agent = build_agent(planner=planner, start_url=url,
+                        browser=browser_options(headed=args.headed, profile=args.profile,
+                                                cdp_url=args.cdp_url),
+                        max_steps=args.max_steps, verify=not args.no_verify, runs_dir=args.runs_dir,
+                        hooks=[Progress()])
+    console.print(f"[bold]Task:[/] {escape(task)}" + (f"  [dim]({escape(url)})[/]" if url else ""))
+    try:
+        result = await _with_interrupts(agent, agent.run(task))
+    except asyncio.CancelledError:
+        run_dir = agent.trace.run_dir if agent.trace else None
+        console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
+        return 130
+    finally:
+        closer = getattr(planner, "aclose", None)
+        if closer is not None:
+            await closer()  # the model client's connections
+    print_result(result)
+    return 0 if result.success else 1
+
+
+def _check_max_steps(args: argparse.Namespace) -> None:
+    if args.max_steps < 1:
+        raise ConfigError("--max-steps must be at least 1")
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    from .builder import model_planner
+
+    _check_max_steps(args)
+    planner = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                            vision=args.vision)
+    url = _normalise_url(args.url) if args.url else None
+    return await _run_agent(args, args.task, url, planner)
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from .builder import model_planner
+    from .demo import script
+    from .demo.server import DemoSite
+    from .planner.scripted import ScriptedPlanner
+
+    _check_max_steps(args)
+    try:
+        planner = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                                vision=args.vision)
+    except ConfigError:
+        console.print("[yellow]No model configured:[/] the demo drives a real browser through the real "
+                      "loop, with the model's choices scripted. Set OPERATOR_MODEL (and OPENAI_API_KEY "
+                      "or OPENAI_BASE_URL) to let a model decide.")
+        planner = ScriptedPlanner(script.STEPS, verifications=[script.VERIFY])
+    with DemoSite() as site:
+        code = await _run_agent(args, script.TASK, site.url, planner)
+        for signup in site.state():
+            console.print(f"[dim]the demo site recorded: {signup}[/]")
+    return code
+
+
+async def cmd_observe(args: argparse.Namespace) -> int:
+    from .builder import browser_options
+    from .perception.marks import draw_marks
+    from .session import BrowserSession
+
+    options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
+    async with BrowserSession.open(options, start_url=_normalise_url(args.url)) as env:
+        obs = await env.observe(screenshot=bool(args.screenshot))
+    if args.json:
+        out.print_json(obs.model_dump_json(exclude={"screenshot"}))
+    else:
+        out.print(obs.text, markup=False)
+    est = " (estimated)" if obs.tokens_estimated else " (o200k_base)"
+    console.print(f"[dim]{len(obs.elements)} elements · {obs.tokens:,} tokens{est}[/]")
+    if args.screenshot and obs.screenshot:
+        Path(args.screenshot).write_bytes(draw_marks(obs.screenshot, obs.elements))
+        console.print(f"[dim]screenshot: {args.screenshot}[/]")
+    return 0
+
+
+async def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+    from .traces import find_run
+
+    run_dir = find_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
+    path = write_report(run_dir, Path(args.out) if args.out else None)
+    out.print(str(path))
+    return 0
+
+
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    from .launch import ensure_chromium, find_chromium
+    from .planner.config import ModelConfig
+    from .tokens import count_tokens
+
+    ok = True
+    try:
+        # Probing Playwright's own browser uses its sync API: keep it off the event loop.
+        found = await asyncio.to_thread(ensure_chromium if args.install else find_chromium)
+        browser = found or "playwright's chromium"
+        console.print(f"[green]✓[/] browser: {browser}")
+    except ConfigError as exc:
+        ok = False
+        console.print(f"[red]✗[/] browser: {exc}")
+    _, estimated = count_tokens("hello")
+    console.print(f"[green]✓[/] token counts: {'estimated (no tiktoken cache)' if estimated else 'tiktoken'}")
+    try:
+        cfg = ModelConfig.resolve()
+        console.print(f"[green]✓[/] model: {cfg.model} at {cfg.base_url or 'the OpenAI API'}")
+    except ConfigError as exc:
+        console.print(f"[yellow]-[/] model: {exc}")
+    return 0 if ok else 2
+
+
+def _normalise_url(url: str) -> str:
+    if "://" in url or url.startswith(("about:", "data:", "file:")):
+        return url
+    if Path(url).exists():
+        return Path(url).resolve().as_uri()
+    return "https://" + url
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+    "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(COMMANDS[args.command](args))
+    except ConfigError as exc:
+        console.print(f"operator: error: {exc}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

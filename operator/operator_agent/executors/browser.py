@@ -1,0 +1,301 @@
+"""Performs actions in a Playwright browser context.
+
+Elements are found through the perceiver's last observation (by index, across
+frames and shadow roots). Anything that goes wrong on the page becomes an
+ActionResult with an error the model reads next step; only our own bugs raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.async_api import BrowserContext, Page, Request
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from ..perception.browser import DomPerceiver
+from ..protocols import ActionError
+from ..types import (
+    Action,
+    ActionResult,
+    Back,
+    Click,
+    CloseTab,
+    Navigate,
+    Observation,
+    Press,
+    Scroll,
+    Select,
+    SwitchTab,
+    Type,
+    Upload,
+    Wait,
+)
+
+# Long-lived connections never go quiet; waiting on them would always hit the cap.
+_IGNORED_RESOURCES = {"websocket", "eventsource", "media", "ping"}
+
+# Resolves when the DOM has had no mutations for `quiet` ms, or after `cap` ms.
+_DOM_QUIET_JS = """([quiet, cap]) => new Promise(resolve => {
+  let timer = null;
+  const done = () => { obs.disconnect(); clearTimeout(capTimer); resolve(true); };
+  const obs = new MutationObserver(muts => {
+    if (muts.every(m => m.type === 'attributes' && m.attributeName === 'data-oa')) return;
+    clearTimeout(timer); timer = setTimeout(done, quiet);
+  });
+  obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  const capTimer = setTimeout(done, cap);
+  timer = setTimeout(done, quiet);
+})"""
+
+
+@dataclass(kw_only=True)
+class SettleOptions:
+    """How long to wait for the page to settle after an action (milliseconds)."""
+
+    navigation_cap: int = 15_000
+    network_quiet: int = 150
+    network_cap: int = 3_000
+    dom_quiet: int = 100
+    dom_cap: int = 2_000
+    action_timeout: int = 5_000
+
+
+class _NetworkWatch:
+    """Counts a page's in-flight requests so we can wait for the network to go quiet."""
+
+    def __init__(self) -> None:
+        self.pending: set[Request] = set()
+        self.changed = asyncio.Event()
+
+    def attach(self, page: Page) -> None:
+        page.on("request", self._start)
+        page.on("requestfinished", self._end)
+        page.on("requestfailed", self._end)
+
+    def _start(self, request: Request) -> None:
+        if request.resource_type not in _IGNORED_RESOURCES:
+            self.pending.add(request)
+            self.changed.set()
+
+    def _end(self, request: Request) -> None:
+        self.pending.discard(request)
+        self.changed.set()
+
+    async def quiet(self, quiet_ms: int, cap_ms: int) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + cap_ms / 1000
+        while loop.time() < deadline:
+            self.changed.clear()
+            if not self.pending:
+                try:  # quiet unless something starts within the window
+                    await asyncio.wait_for(self.changed.wait(), quiet_ms / 1000)
+                except TimeoutError:
+                    return
+            else:
+                try:
+                    await asyncio.wait_for(self.changed.wait(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    return
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+class BrowserExecutor:
+    """Acts on the current tab of a browser context."""
+
+    def __init__(self, context: BrowserContext, perceiver: DomPerceiver,
+                 *, settle: SettleOptions | None = None) -> None:
+        self.context = context
+        self.perceiver = perceiver
+        self.settle_options = settle or SettleOptions()
+        self._watches: dict[Page, _NetworkWatch] = {}
+        self._new_pages: list[Page] = []
+        pages = context.pages
+        self.page: Page = pages[-1] if pages else None  # type: ignore[assignment]
+        for p in pages:
+            self._watch(p)
+        context.on("page", self._on_new_page)
+
+    async def ensure_page(self) -> Page:
+        if self.page is None or self.page.is_closed():
+            open_pages = [p for p in self.context.pages if not p.is_closed()]
+            self.page = open_pages[-1] if open_pages else await self.context.new_page()
+            self._watch(self.page)
+        return self.page
+
+    def _watch(self, page: Page) -> None:
+        if page not in self._watches:
+            watch = _NetworkWatch()
+            watch.attach(page)
+            self._watches[page] = watch
+
+    def _on_new_page(self, page: Page) -> None:
+        self._watch(page)
+        self._new_pages.append(page)
+
+    # --- settling ------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Wait until navigation, network and DOM are quiet, each with a cap."""
+        o = self.settle_options
+        page = await self.ensure_page()
+        with contextlib.suppress(PlaywrightError):  # a slow page is observed as it is
+            await page.wait_for_load_state("domcontentloaded", timeout=o.navigation_cap)
+        await self._watches[page].quiet(o.network_quiet, o.network_cap)
+        for _ in range(2):  # a navigation may replace the document under us once
+            try:
+                await page.evaluate(_DOM_QUIET_JS, [o.dom_quiet, o.dom_cap])
+                return
+            except PlaywrightError:
+                try:
+                    await page.wait_for_load_state("domcontentloaded", timeout=o.navigation_cap)
+                except PlaywrightError:
+                    return
+
+    # --- actions -------------------------------------------------------------
+
+    async def perform(self, action: Action, observation: Observation) -> ActionResult:
+        page = await self.ensure_page()
+        self._new_pages.clear()
+        target = observation.element(action.index) if hasattr(action, "index") and isinstance(
+            getattr(action, "index", None), int) else None
+        try:
+            detail = await self._dispatch(action, page)
+        except ActionError as exc:
+            return ActionResult(ok=False, error=str(exc), target=target)
+        except PlaywrightTimeout as exc:
+            return ActionResult(ok=False, target=target, error=self._explain_timeout(action, exc))
+        except PlaywrightError as exc:
+            return ActionResult(ok=False, target=target, error=self._explain(action, exc))
+        await self._follow_new_tab()
+        await self.settle()
+        return ActionResult(ok=True, detail=detail, target=target)
+
+    async def _follow_new_tab(self) -> None:
+        # A click that opens a tab (target=_blank, window.open) moves the person there too.
+        fresh = [p for p in self._new_pages if not p.is_closed()]
+        if fresh:
+            self.page = fresh[-1]
+            with contextlib.suppress(PlaywrightError):
+                await self.page.wait_for_load_state("domcontentloaded",
+                                                    timeout=self.settle_options.navigation_cap)
+
+    def _explain_timeout(self, action: Action, exc: BaseException) -> str:
+        what = f"element [{action.index}]" if hasattr(action, "index") else "the page"
+        if isinstance(action, Navigate):
+            return f"navigation to {action.url} timed out"
+        return (f"{what} did not respond in time (covered by another element, not visible, "
+                f"or not editable): {_first_line(exc)}")
+
+    def _explain(self, action: Action, exc: BaseException) -> str:
+        msg = _first_line(exc)
+        if "detached" in msg or "not attached" in msg:
+            return f"element [{getattr(action, 'index', '?')}] is no longer on the page; look again"
+        if isinstance(action, Navigate):
+            return f"could not open {action.url}: {msg}"
+        return msg
+
+    async def _dispatch(self, action: Action, page: Page) -> str:
+        o = self.settle_options
+        match action:
+            case Click():
+                loc = self.perceiver.target(action.index).locator
+                await loc.click(button=action.button, click_count=2 if action.double else 1,
+                                timeout=o.action_timeout)
+                return f"clicked [{action.index}]"
+            case Type():
+                target = self.perceiver.target(action.index)
+                if action.clear:
+                    await target.locator.fill(action.text, timeout=o.action_timeout)
+                else:
+                    await target.locator.press_sequentially(action.text, timeout=o.action_timeout)
+                if action.submit:
+                    await target.locator.press("Enter", timeout=o.action_timeout)
+                return f"typed {len(action.text)} characters into [{action.index}]"
+            case Select():
+                return await self._select(action)
+            case Press():
+                for combo in action.keys.split():
+                    await page.keyboard.press(combo)
+                return f"pressed {action.keys}"
+            case Scroll():
+                return await self._scroll(action, page)
+            case Navigate():
+                url = action.url if "://" in action.url or action.url.startswith(("about:", "data:")) \
+                    else "https://" + action.url
+                await page.goto(url, wait_until="domcontentloaded", timeout=o.navigation_cap)
+                return f"opened {page.url}"
+            case Back():
+                response = await page.go_back(wait_until="domcontentloaded", timeout=o.navigation_cap)
+                if response is None and page.url == "about:blank":
+                    raise ActionError("there is no earlier page in this tab")
+                return f"went back to {page.url}"
+            case SwitchTab():
+                pages = self._open_pages()
+                if not 0 <= action.tab < len(pages):
+                    raise ActionError(f"there is no tab {action.tab}; tabs are 0..{len(pages) - 1}")
+                self.page = pages[action.tab]
+                await self.page.bring_to_front()
+                return f"switched to tab {action.tab}"
+            case CloseTab():
+                pages = self._open_pages()
+                victim = page if action.tab is None else (
+                    pages[action.tab] if 0 <= action.tab < len(pages) else None)
+                if victim is None:
+                    raise ActionError(f"there is no tab {action.tab}")
+                await victim.close()
+                rest = self._open_pages()
+                self.page = rest[-1] if rest else await self.context.new_page()
+                self._watch(self.page)
+                return "closed the tab"
+            case Upload():
+                path = Path(os.path.expanduser(action.path))
+                if not path.is_file():
+                    raise ActionError(f"no such file to upload: {action.path}")
+                loc = self.perceiver.target(action.index).locator
+                await loc.set_input_files(str(path), timeout=o.action_timeout)
+                return f"attached {path.name}"
+            case Wait():
+                await asyncio.sleep(action.seconds)  # the model asked for time to pass
+                return f"waited {action.seconds:g}s"
+        raise ActionError(f"the browser cannot perform {action.action!r}")
+
+    def _open_pages(self) -> list[Page]:
+        return [p for p in self.context.pages if not p.is_closed()]
+
+    async def _select(self, action: Select) -> str:
+        target = self.perceiver.target(action.index)
+        if target.element.tag != "select":
+            raise ActionError(f"element [{action.index}] is not a select list; click it to open it, "
+                              "then click the option")
+        for how in ("label", "value"):
+            try:
+                await target.locator.select_option(**{how: action.option},
+                                                   timeout=self.settle_options.action_timeout)
+                return f"selected {action.option!r} in [{action.index}]"
+            except PlaywrightError:
+                continue
+        choices = ", ".join(repr(o) for o in (target.element.options or [])[:20])
+        raise ActionError(f"[{action.index}] has no option {action.option!r}; options: {choices}")
+
+    async def _scroll(self, action: Scroll, page: Page) -> str:
+        dx, dy = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}[action.direction]
+        js = """([el, dx, dy, pages]) => {
+          const box = el || document.scrollingElement || document.documentElement;
+          const h = el ? el.clientHeight : innerHeight, w = el ? el.clientWidth : innerWidth;
+          box.scrollBy(dx * w * pages, dy * h * pages);
+        }"""
+        if action.index is not None:
+            loc = self.perceiver.target(action.index).locator
+            await loc.evaluate("(el, a) => (" + js + ")([el, ...a])", [dx, dy, action.pages])
+            return f"scrolled [{action.index}] {action.direction}"
+        await page.evaluate(js, [None, dx, dy, action.pages])
+        return f"scrolled {action.direction} {action.pages:g} page(s)"

@@ -1,0 +1,157 @@
+"""Finding and starting a browser.
+
+Order: OPERATOR_CHROMIUM, then Playwright's own Chromium, then Debian's
+/usr/bin/chromium. On a closed network Chromium's background services flood
+the log with refused connections, so they are switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
+
+from .protocols import ConfigError
+
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
+QUIET_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--disable-features=Translate,MediaRouter,OptimizationHints",
+]
+INSTALL_HINT = (
+    "no Chromium found: run `apt-get install -y chromium` (Debian), or `playwright install chromium`, "
+    "or set OPERATOR_CHROMIUM to a Chromium binary"
+)
+
+
+def _playwright_chromium() -> str | None:
+    """Playwright's own downloaded Chromium, if this machine has it."""
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+    except Exception:
+        return None
+    return path if path and os.path.isfile(path) else None
+
+
+def find_chromium(playwright_path: str | None = None, *, probe: bool = True) -> str | None:
+    """The browser binary to use, or None (meaning: Playwright's own build).
+
+    playwright_path is where Playwright's own Chromium would be (ask a running
+    Playwright); without it, and with probe, a sync Playwright is asked (not
+    from inside an event loop: use a thread there).
+    """
+    env = os.environ.get("OPERATOR_CHROMIUM")
+    if env:
+        if not os.path.isfile(env):
+            raise ConfigError(f"OPERATOR_CHROMIUM={env} does not exist; point it at a Chromium binary")
+        return env
+    own = playwright_path if playwright_path is not None else (_playwright_chromium() if probe else None)
+    if own and os.path.isfile(own):
+        return None  # Playwright launches its own build without executable_path
+    for candidate in (DEBIAN_CHROMIUM, shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    raise ConfigError(INSTALL_HINT)
+
+
+def ensure_chromium() -> str:
+    """Used by the install script: find a browser, installing Debian's when we can."""
+    try:
+        return find_chromium() or "playwright's chromium"
+    except ConfigError:
+        pass
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if is_root and shutil.which("apt-get") and os.path.exists("/etc/debian_version"):
+        print("operator: installing Debian's chromium (apt-get install -y chromium) ...", file=sys.stderr)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=False, env=env)
+        if os.path.isfile(DEBIAN_CHROMIUM):
+            return DEBIAN_CHROMIUM
+    raise ConfigError(INSTALL_HINT)
+
+
+@dataclass(kw_only=True)
+class BrowserOptions:
+    headless: bool = True
+    profile_dir: Path | None = None  # persistent profile: logins survive between runs
+    cdp_url: str | None = None  # attach to a running browser instead of launching one
+    viewport: tuple[int, int] = (1280, 800)
+    extra_args: list[str] = field(default_factory=list)
+    executable: str | None = None  # overrides discovery
+
+
+@dataclass
+class BrowserHandle:
+    """A started browser; close() releases whatever open_browser started."""
+
+    playwright: Playwright
+    context: BrowserContext
+    browser: Browser | None
+    owns_browser: bool
+
+    async def close(self) -> None:
+        try:
+            if self.owns_browser:
+                if self.browser is not None:
+                    await self.browser.close()
+                else:
+                    await self.context.close()
+        finally:
+            await self.playwright.stop()
+
+
+def launch_args(options: BrowserOptions, playwright_path: str | None = None) -> dict[str, Any]:
+    args = [*QUIET_ARGS, *options.extra_args]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses to start as root otherwise
+    kwargs: dict[str, Any] = {"headless": options.headless, "args": args}
+    executable = options.executable or find_chromium(playwright_path or "", probe=False)
+    if executable:
+        kwargs["executable_path"] = executable
+    return kwargs
+
+
+async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
+    options = options or BrowserOptions()
+    pw = await async_playwright().start()
+    try:
+        viewport = {"width": options.viewport[0], "height": options.viewport[1]}
+        if options.cdp_url:
+            try:
+                browser = await pw.chromium.connect_over_cdp(options.cdp_url)
+            except Exception as exc:
+                raise ConfigError(f"cannot connect to a browser at {options.cdp_url}: "
+                                  f"{str(exc).splitlines()[0]}") from exc
+            context = (browser.contexts[0] if browser.contexts
+                       else await browser.new_context(viewport=viewport))
+            # Attached to someone's running browser: closing it is theirs to do.
+            return BrowserHandle(pw, context, browser, owns_browser=False)
+        kwargs = launch_args(options, pw.chromium.executable_path)
+        if not options.headless and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+            raise ConfigError("--headed needs a display: run under Xvfb, e.g. `xvfb-run operator run ...`")
+        if options.profile_dir:
+            options.profile_dir.mkdir(parents=True, exist_ok=True)
+            context = await pw.chromium.launch_persistent_context(
+                str(options.profile_dir), viewport=viewport, **kwargs)
+            return BrowserHandle(pw, context, None, owns_browser=True)
+        browser = await pw.chromium.launch(**kwargs)
+        context = await browser.new_context(viewport=viewport)
+        return BrowserHandle(pw, context, browser, owns_browser=True)
+    except BaseException:
+        await pw.stop()
+        raise

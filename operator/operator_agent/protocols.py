@@ -1,0 +1,77 @@
+"""The boundaries the loop knows. Concrete backends are wired in builder.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from .types import (
+    Action,
+    ActionResult,
+    Observation,
+    PlannerOutput,
+    RunResult,
+    StepRecord,
+    Usage,
+    Verdict,
+    Verification,
+)
+
+
+class ActionError(Exception):
+    """A failed action: its message is shown to the model next step, the run goes on."""
+
+
+class PlannerError(Exception):
+    """The planner could not produce a valid decision (after retries and repair)."""
+
+
+class ConfigError(Exception):
+    """Bad input from the person (flags, environment): one line that says what to do."""
+
+
+@runtime_checkable
+class Environment(Protocol):
+    """What the agent looks at and acts on: a browser, or a desktop."""
+
+    async def observe(self, *, screenshot: bool = False) -> Observation: ...
+
+    async def perform(self, action: Action, observation: Observation) -> ActionResult: ...
+
+    async def screenshot(self, observation: Observation | None = None) -> bytes | None: ...
+
+
+class Planner(Protocol):
+    async def decide(self, task: str, observation: Observation,
+                     history: Sequence[StepRecord]) -> PlannerOutput: ...
+
+    async def verify(self, task: str, observation: Observation,
+                     answer: str) -> tuple[Verification, Usage]: ...
+
+
+class Gate(Protocol):
+    async def check(self, action: Action, observation: Observation) -> Verdict: ...
+
+
+class Approver(Protocol):
+    async def approve(self, verdict: Verdict, action: Action) -> bool: ...
+
+
+class UserChannel(Protocol):
+    """How the agent asks its person a question (ask_user)."""
+
+    async def ask(self, question: str) -> str | None: ...
+
+
+class Trace(Protocol):
+    def record(self, step: StepRecord, screenshot: bytes | None) -> None: ...
+
+    def finish(self, result: RunResult) -> None: ...
+
+
+class RunHook(Protocol):
+    """Observers of a run (progress display, recording, evaluation)."""
+
+    def on_step(self, step: StepRecord) -> None: ...
+
+    def on_run_end(self, result: RunResult) -> None: ...

@@ -1,0 +1,267 @@
+"""Run folders and the incremental trace.
+
+A run folder holds trace.jsonl (one JSON object per line: the run, then each
+step, then the result) and the step screenshots. Every line is written and
+flushed as soon as it is known, so a run killed mid-way keeps every finished
+step; the loader forgives a last line cut off by that kill.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
+
+from .protocols import ConfigError
+from .types import RunResult, StepRecord
+
+TRACE_FILE = "trace.jsonl"
+REDACTED = "[redacted]"
+# Shorter secrets are ignored: replacing every "a" or "12" in a trace would
+# mangle URLs, numbers and prose, and such a value is no real secret anyway.
+MIN_SECRET_LEN = 3
+_LAST = ("last", "latest")
+_STAMP = "%Y%m%d-%H%M%S"
+
+
+def runs_root(root: Path | None = None) -> Path:
+    """Where run folders live: `root`, else $OPERATOR_RUNS_DIR, else ./runs."""
+    if root is not None:
+        return Path(root)
+    return Path(os.environ.get("OPERATOR_RUNS_DIR") or "runs")
+
+
+def _slug(task: str, limit: int = 32) -> str:
+    # ASCII only, so run ids are safe in any shell and file system.
+    text = unicodedata.normalize("NFKD", task).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            break
+        slug = candidate
+    return slug or (words[0][:limit] if words else "run")
+
+
+def new_run_dir(root: Path | None = None, task: str = "") -> Path:
+    """Create and return a fresh run folder, e.g. runs/20261121-033512-buy-usb-c-cable-ab12.
+
+    The id starts with the UTC time (UTC so names sort in time order even across
+    daylight-saving changes), then a slug of the task and a random suffix.
+    """
+    base = runs_root(root)
+    base.mkdir(parents=True, exist_ok=True)
+    while True:
+        stamp = datetime.now(UTC).strftime(_STAMP)
+        path = base / f"{stamp}-{_slug(task)}-{secrets.token_hex(2)}"
+        try:
+            path.mkdir()
+        except FileExistsError:  # two runs in the same second drew the same suffix
+            continue
+        return path
+
+
+class Redactor:
+    """Secret values that must never be written to a trace."""
+
+    def __init__(self, values: list[str] | None = None) -> None:
+        self._secrets: set[str] = set()  # each secret and its escaped forms
+        for value in values or []:
+            self.add(value)
+
+    def add(self, value: str | None) -> None:
+        if value and len(value) >= MIN_SECRET_LEN:
+            # Also the forms the value takes inside text we store verbatim: the
+            # model's raw JSON reply (escaped quotes, \uXXXX) and URLs (a form
+            # sent by GET puts the value in the query string).
+            self._secrets.update({
+                value,
+                json.dumps(value)[1:-1],
+                json.dumps(value, ensure_ascii=False)[1:-1],
+                quote(value, safe=""),
+                quote_plus(value),
+            })
+
+    def redact(self, text: str) -> str:
+        # Longest first, so a secret that contains another is removed whole.
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def redact_obj(self, obj: Any) -> Any:
+        """Redact every string (keys too) in a JSON-like value.
+
+        Redacting the strings before serializing, rather than the serialized
+        line, catches secrets containing quotes, backslashes or non-ASCII that
+        JSON would escape, and always leaves valid JSON.
+        """
+        if not self._secrets:
+            return obj
+        if isinstance(obj, str):
+            return self.redact(obj)
+        if isinstance(obj, dict):
+            return {self.redact_obj(k): self.redact_obj(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.redact_obj(v) for v in obj]
+        return obj
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _image_ext(data: bytes) -> str:
+    return ".jpg" if data[:3] == b"\xff\xd8\xff" else ".png"
+
+
+class RunTrace:
+    """The Trace of one run: appends to run_dir/trace.jsonl as the run goes."""
+
+    def __init__(self, run_dir: Path, *, task: str, meta: dict[str, Any] | None = None,
+                 redactor: Redactor | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.path = self.run_dir / TRACE_FILE
+        # "x": a trace is never overwritten or appended to by a second run.
+        self._file: TextIO | None = self.path.open("x", encoding="utf-8")
+        self._write({"type": "run", "task": task, "started": _now_iso(), "meta": meta or {}})
+
+    def _write(self, obj: dict[str, Any]) -> None:
+        if self._file is None:
+            raise RuntimeError(f"trace {self.path} is already finished")
+        line = json.dumps(self.redactor.redact_obj(obj), ensure_ascii=False)
+        self._file.write(line + "\n")
+        self._file.flush()  # never batch: a killed run keeps every finished step
+
+    def record(self, step: StepRecord, screenshot: bytes | None) -> None:
+        """Write the step (and its screenshot, first, so the line never names a
+        missing file). Sets step.screenshot to the file name on the caller's record."""
+        if screenshot:
+            name = f"step-{step.step:03d}{_image_ext(screenshot)}"
+            (self.run_dir / name).write_bytes(screenshot)
+            step.screenshot = name
+        self._write({"type": "step", **step.model_dump(mode="json")})
+
+    def finish(self, result: RunResult) -> None:
+        self._write({"type": "result", **result.model_dump(mode="json")})
+        self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> RunTrace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class LoadedRun:
+    run_dir: Path
+    task: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    started: datetime | None = None
+    steps: list[StepRecord] = field(default_factory=list)
+    result: RunResult | None = None  # None: the run was killed before it finished
+
+
+def _fields(model: type[StepRecord] | type[RunResult], obj: dict[str, Any]) -> dict[str, Any]:
+    # Keep only known fields, so traces written by a newer version still load.
+    return {k: v for k, v in obj.items() if k in model.model_fields}
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    """Read a run folder back. A last line cut off mid-write is skipped; any
+    other broken line is a real corruption and raises ValueError."""
+    run_dir = Path(run_dir)
+    path = run_dir / TRACE_FILE
+    if not path.is_file():
+        raise ConfigError(f"{run_dir} is not a run folder (no {TRACE_FILE})")
+    lines = [ln for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
+    run = LoadedRun(run_dir=run_dir)
+    for number, line in enumerate(lines, 1):
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            kind = obj.get("type")
+            if kind == "run":
+                run.task = str(obj.get("task", ""))
+                run.meta = dict(obj.get("meta") or {})
+                run.started = _parse_time(obj.get("started"))
+            elif kind == "step":
+                run.steps.append(StepRecord.model_validate(_fields(StepRecord, obj)))
+            elif kind == "result":
+                run.result = RunResult.model_validate(_fields(RunResult, obj))
+        except ValueError as exc:  # JSONDecodeError and ValidationError are ValueErrors
+            if number == len(lines):
+                break  # truncated by a kill mid-write
+            raise ValueError(f"{path}:{number}: broken trace line: {exc}") from exc
+    return run
+
+
+def _started_key(run_dir: Path) -> tuple[float, str]:
+    """Sort key for "newest": the precise start time from the trace, else the
+    second-resolution time in the name; then the name."""
+    try:
+        with (run_dir / TRACE_FILE).open(encoding="utf-8") as f:
+            started = _parse_time(json.loads(f.readline()).get("started"))
+    except (OSError, ValueError, AttributeError):
+        started = None
+    if started is None:
+        try:
+            started = datetime.strptime(run_dir.name[:15], _STAMP).replace(tzinfo=UTC)
+        except ValueError:
+            started = datetime.fromtimestamp(0, UTC)
+    return started.timestamp(), run_dir.name
+
+
+def list_runs(root: Path | None = None) -> list[Path]:
+    """Run folders under the root, oldest first."""
+    base = runs_root(root)
+    if not base.is_dir():
+        return []
+    runs = [p for p in base.iterdir() if (p / TRACE_FILE).is_file()]
+    return sorted(runs, key=_started_key)
+
+
+def find_run(ref: str, root: Path | None = None) -> Path:
+    """A run folder from a path, a run id (or unique id prefix) or "last"/"latest"."""
+    base = runs_root(root)
+    hint = f"pass a run folder, a run id from {base}, or 'last'"
+    if ref.lower() in _LAST:
+        runs = list_runs(base)
+        if not runs:
+            raise ConfigError(f"no runs in {base}: run a task first, or {hint}")
+        return runs[-1]
+    for candidate in (Path(ref), base / ref):
+        if (candidate / TRACE_FILE).is_file():
+            return candidate
+    matches = [p for p in list_runs(base) if p.name.startswith(ref)] if ref else []
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise ConfigError(f"run id {ref!r} is ambiguous ({len(matches)} runs in {base}): {hint}")
+    raise ConfigError(f"no run {ref!r} found: {hint}")

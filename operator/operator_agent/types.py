@@ -1,0 +1,291 @@
+"""The shared vocabulary: everything that crosses a module line is one of these.
+
+Public types are keyword-only pydantic models so fields can be added later
+without breaking callers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BBox(_Model):
+    """A box in CSS pixels relative to the top-left of the visible viewport
+    (so it matches a viewport screenshot), or screen pixels on a desktop."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return self.x + self.width / 2, self.y + self.height / 2
+
+
+class Element(_Model):
+    """One thing on screen the agent may act on, by its index."""
+
+    index: int
+    role: str
+    tag: str
+    name: str = ""
+    value: str | None = None  # never set for password or payment-card fields
+    placeholder: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    options: list[str] | None = None  # visible option labels of a select
+    checked: bool | None = None
+    bbox: BBox | None = None
+    frame: str = ""  # "" for the main frame, else the frame's URL
+    locator: str = ""  # human-readable description good enough to find it again
+    sensitive: bool = False  # password, card number, CVC...: values never read
+    in_viewport: bool = True
+
+
+class Tab(_Model):
+    index: int
+    title: str
+    url: str
+    active: bool = False
+
+
+class Observation(_Model):
+    url: str
+    title: str = ""
+    tabs: list[Tab] = Field(default_factory=list)
+    elements: list[Element] = Field(default_factory=list)
+    text: str = ""  # the compact serialization the model reads
+    tokens: int = 0  # token count of `text`
+    tokens_estimated: bool = False  # True when no tokenizer was available
+    screenshot: bytes | None = Field(default=None, exclude=True, repr=False)
+    errors: list[str] = Field(default_factory=list)  # from the last action
+
+    def element(self, index: int) -> Element | None:
+        for el in self.elements:
+            if el.index == index:
+                return el
+        return None
+
+
+# --- actions: a discriminated union on `action` -----------------------------
+# The JSON schema of this union is what the model is given, so prompt and
+# validation cannot drift apart. Docstrings become schema descriptions.
+
+
+class Click(_Model):
+    """Click the element with this index."""
+
+    action: Literal["click"] = "click"
+    index: int
+    button: Literal["left", "right", "middle"] = "left"
+    double: bool = False
+
+
+class Type(_Model):
+    """Type text into a field (replacing what is there unless clear is false);
+    submit presses Enter afterwards."""
+
+    action: Literal["type"] = "type"
+    index: int
+    text: str
+    clear: bool = True
+    submit: bool = False
+
+
+class Select(_Model):
+    """Choose an option of a select or list box by its visible label."""
+
+    action: Literal["select"] = "select"
+    index: int
+    option: str
+
+
+class Press(_Model):
+    """Press keys, e.g. "Enter", "Escape", "Control+A"."""
+
+    action: Literal["press"] = "press"
+    keys: str
+
+
+class Scroll(_Model):
+    """Scroll the page (or the element with this index) by pages."""
+
+    action: Literal["scroll"] = "scroll"
+    direction: Literal["up", "down", "left", "right"] = "down"
+    pages: float = 1.0
+    index: int | None = None
+
+
+class Navigate(_Model):
+    """Open a URL in the current tab."""
+
+    action: Literal["navigate"] = "navigate"
+    url: str
+
+
+class Back(_Model):
+    """Go back in the current tab's history."""
+
+    action: Literal["back"] = "back"
+
+
+class SwitchTab(_Model):
+    """Make the tab with this index the current one."""
+
+    action: Literal["switch_tab"] = "switch_tab"
+    tab: int
+
+
+class CloseTab(_Model):
+    """Close a tab (the current one when tab is null)."""
+
+    action: Literal["close_tab"] = "close_tab"
+    tab: int | None = None
+
+
+class Upload(_Model):
+    """Attach a local file to a file input."""
+
+    action: Literal["upload"] = "upload"
+    index: int
+    path: str
+
+
+class Wait(_Model):
+    """Wait for the page to change, up to this many seconds."""
+
+    action: Literal["wait"] = "wait"
+    seconds: float = Field(default=1.0, ge=0, le=10)
+
+
+class AskUser(_Model):
+    """Ask the person a question and wait for the answer."""
+
+    action: Literal["ask_user"] = "ask_user"
+    question: str
+
+
+class Done(_Model):
+    """Finish: the answer for the person, and whether the task succeeded."""
+
+    action: Literal["done"] = "done"
+    answer: str
+    success: bool = True
+
+
+Action = Annotated[
+    Click | Type | Select | Press | Scroll | Navigate | Back | SwitchTab | CloseTab
+    | Upload | Wait | AskUser | Done,
+    Field(discriminator="action"),
+]
+
+ELEMENT_ACTIONS = (Click, Type, Select, Upload)
+
+
+class Decision(_Model):
+    """What the model decided this step: why, then what to do."""
+
+    reasoning: str = Field(description="One or two short sentences: what you see and why these actions.")
+    actions: list[Action] = Field(min_length=1, max_length=8)
+
+
+class Verification(_Model):
+    """The planner's check of the final page against the task."""
+
+    ok: bool
+    reason: str
+
+
+# --- what the planner reports about one call ---------------------------------
+
+
+class Usage(_Model):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None  # None: unknown model, tokens only
+    calls: int = 0
+    retries: int = 0
+    repairs: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = None if self.cost_usd is None and other.cost_usd is None else (
+            (self.cost_usd or 0.0) + (other.cost_usd or 0.0))
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=cost,
+            calls=self.calls + other.calls,
+            retries=self.retries + other.retries,
+            repairs=self.repairs + other.repairs,
+        )
+
+
+class PlannerOutput(_Model):
+    """A Decision plus how it was obtained (for the trace)."""
+
+    decision: Decision
+    usage: Usage = Field(default_factory=Usage)
+    model_input: str = ""  # the user message of this step (system prompt is fixed)
+    model_output: str = ""  # the raw reply text
+    model: str = ""
+
+
+class ActionResult(_Model):
+    ok: bool
+    error: str | None = None  # shown to the model next step
+    detail: str = ""  # e.g. "navigated to ...", "typed 12 chars"
+    target: Element | None = None  # the acted-on element, as observed
+    extracted: str | None = None  # e.g. the person's answer to ask_user
+
+
+class StepRecord(_Model):
+    """One step of a run, as written to trace.jsonl."""
+
+    step: int
+    url: str
+    title: str = ""
+    observation_text: str = ""
+    observation_tokens: int = 0
+    elements: int = 0
+    reasoning: str = ""
+    actions: list[Action] = Field(default_factory=list)
+    results: list[ActionResult] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    model: str = ""
+    model_input: str = ""
+    model_output: str = ""
+    error: str | None = None  # a model mistake or planner failure this step
+    screenshot: str | None = None  # file name inside the run folder
+    timings: dict[str, float] = Field(default_factory=dict)  # seconds per phase
+
+
+StopReason = Literal[
+    "done", "failed", "max_steps", "repeated_failures", "loop", "stopped", "error",
+]
+
+
+class RunResult(_Model):
+    task: str
+    success: bool
+    answer: str | None = None
+    stop_reason: StopReason
+    message: str = ""  # one line for a person: why it stopped
+    steps: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    seconds: float = 0.0
+    run_dir: str | None = None
+    verification: Verification | None = None
+
+
+class Verdict(_Model):
+    """The permission gate's answer for one action."""
+
+    decision: Literal["allow", "ask", "deny"]
+    reason: str = ""
+    summary: str = ""  # what a person is asked to approve

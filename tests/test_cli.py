@@ -1,0 +1,139 @@
+"""The command line as a person uses it: bad input gets one line and exit code 2,
+the demo runs end to end, observe shows what the model sees, Ctrl+C stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from operator_agent.demo import script
+from operator_agent.testing.fake_openai import FakeOpenAIServer
+from operator_agent.testing.script import user_text
+from operator_agent.traces import TRACE_FILE, load_run
+
+OPERATOR = str(Path(sys.executable).with_name("operator"))
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPERATOR_MODEL")}
+    env.update(OPERATOR_RUNS_DIR=str(tmp_path / "runs"), COLUMNS="200", **extra)
+    return env
+
+
+def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([OPERATOR, *args], capture_output=True, text=True, env=_env(tmp_path, **env),
+                          timeout=180, stdin=subprocess.DEVNULL)
+
+
+def one_line(text: str) -> str:
+    """The single error line (progress lines such as the task header may precede it)."""
+    assert "Traceback" not in text
+    lines = [line for line in text.splitlines() if line.startswith("operator: error")]
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again on exit: connections are refused
+
+
+def test_unknown_flag(tmp_path: Path) -> None:
+    r = cli(tmp_path, "run", "do it", "--bogus")
+    assert r.returncode == 2
+    assert "unrecognized arguments: --bogus" in one_line(r.stderr)
+
+
+def test_no_model_configured(tmp_path: Path) -> None:
+    r = cli(tmp_path, "run", "do it", "--url", "http://127.0.0.1:9/")
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert "no model configured" in line and "OPERATOR_MODEL" in line
+
+
+def test_unreachable_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/"
+    with FakeOpenAIServer(model="m") as fake:
+        r = cli(tmp_path, "run", "do it", "--url", url, "--model", "m", "--base-url", fake.base_url)
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert f"cannot open {url}" in line and "ERR_CONNECTION_REFUSED" in line
+
+
+def test_bad_max_steps(tmp_path: Path) -> None:
+    r = cli(tmp_path, "run", "x", "--max-steps", "0", "--model", "m", "--base-url", "http://127.0.0.1:9/v1")
+    assert r.returncode == 2 and "--max-steps" in one_line(r.stderr)
+
+
+def test_report_of_unknown_run(tmp_path: Path) -> None:
+    r = cli(tmp_path, "report", "no-such-run")
+    assert r.returncode == 2 and "no run" in one_line(r.stderr)
+
+
+def test_demo_runs_end_to_end_and_reports(tmp_path: Path) -> None:
+    r = cli(tmp_path, "demo")
+    assert r.returncode == 0, r.stderr
+    assert "Confirmation number: ACME-" in r.stdout
+    assert "No model configured" in r.stderr and "step 7" in r.stderr
+    rep = cli(tmp_path, "report", "last")
+    assert rep.returncode == 0, rep.stderr
+    report = Path(rep.stdout.strip())
+    assert report.is_file() and "Confirm order" in report.read_text()
+
+
+def test_observe_prints_what_the_model_sees(tmp_path: Path, pages_server) -> None:
+    url = pages_server.url("/agent/login.html")
+    shot = tmp_path / "marked.png"
+    r = cli(tmp_path, "observe", url, "--screenshot", str(shot))
+    assert r.returncode == 0, r.stderr
+    assert 'textbox "Username"' in r.stdout and 'button "Sign in"' in r.stdout
+    assert "tokens" in r.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    j = cli(tmp_path, "observe", url, "--json")
+    data = json.loads(j.stdout)
+    assert any(e["name"] == "Sign in" for e in data["elements"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_after_current_action_and_keeps_the_trace(tmp_path: Path) -> None:
+    second_request = threading.Event()
+    release = threading.Event()
+
+    def step_two(body: dict) -> dict:
+        second_request.set()
+        release.wait(60)  # held until the test has pressed Ctrl+C
+        return script.STEPS[1](user_text(body))
+
+    replies = [lambda b: script.STEPS[0](user_text(b)), step_two,
+               *[lambda b, s=s: s(user_text(b)) for s in script.STEPS[2:]], script.VERIFY]
+    with FakeOpenAIServer(replies, model="m") as fake:
+        proc = subprocess.Popen([OPERATOR, "demo", "--model", "m", "--base-url", fake.base_url],
+                                env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, stdin=subprocess.DEVNULL)
+        try:
+            assert second_request.wait(120), "the agent never asked for step 2"
+            proc.send_signal(signal.SIGINT)
+            release.set()
+            _, stderr = proc.communicate(timeout=120)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "stopping after the current action" in stderr
+    assert "stopped by the person after 2 steps" in stderr
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1
+    run = load_run(runs[0])
+    assert len(run.steps) == 2 and run.result is not None and run.result.stop_reason == "stopped"
+    assert (runs[0] / TRACE_FILE).is_file()
