@@ -98,9 +98,10 @@ class Progress:
             mark = "[green]✓[/]" if res is not None and res.ok else "[red]✗[/]" if res else "·"
             parts.append(f"{escape(describe_action(action, res))} {mark}")
         line = "; ".join(parts) or "[red]no action[/]"
-        tokens = step.usage.input_tokens + step.usage.output_tokens
+        model = step.usage.input_tokens + step.usage.output_tokens
         secs = sum(step.timings.values())
-        console.print(f"[bold]step {step.step}[/] {line} [dim]· {tokens:,} tok · {secs:.1f}s[/]")
+        console.print(f"[bold]step {step.step}[/] {line} [dim]· page {step.observation_tokens:,} tok · "
+                      f"model {model:,} tok · {secs:.1f}s[/]")
         if step.reasoning:
             console.print(f"  [dim]{escape(step.reasoning[:160])}[/]")
         for err in [step.error, *[r.error for r in step.results if r.error]]:

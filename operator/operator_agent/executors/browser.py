@@ -17,7 +17,7 @@ from playwright.async_api import BrowserContext, Page, Request
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from ..perception.browser import DomPerceiver
+from ..perception.browser import DomPerceiver, ElementTarget
 from ..protocols import ActionError
 from ..types import (
     Action,
@@ -50,6 +50,17 @@ _DOM_QUIET_JS = """([quiet, cap]) => new Promise(resolve => {
   obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
   const capTimer = setTimeout(done, cap);
   timer = setTimeout(done, quiet);
+})"""
+
+
+# Resolves true on the first real DOM change, false after `cap` ms.
+_DOM_CHANGE_JS = """cap => new Promise(resolve => {
+  const obs = new MutationObserver(muts => {
+    if (muts.every(m => m.type === 'attributes' && m.attributeName === 'data-oa')) return;
+    obs.disconnect(); clearTimeout(t); resolve(true);
+  });
+  obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  const t = setTimeout(() => { obs.disconnect(); resolve(false); }, cap);
 })"""
 
 
@@ -165,8 +176,8 @@ class BrowserExecutor:
     async def perform(self, action: Action, observation: Observation) -> ActionResult:
         page = await self.ensure_page()
         self._new_pages.clear()
-        target = observation.element(action.index) if hasattr(action, "index") and isinstance(
-            getattr(action, "index", None), int) else None
+        index = getattr(action, "index", None)
+        target = observation.element(index) if isinstance(index, int) else None
         try:
             detail = await self._dispatch(action, page)
         except ActionError as exc:
@@ -175,18 +186,20 @@ class BrowserExecutor:
             return ActionResult(ok=False, target=target, error=self._explain_timeout(action, exc))
         except PlaywrightError as exc:
             return ActionResult(ok=False, target=target, error=self._explain(action, exc))
-        await self._follow_new_tab()
         await self.settle()
+        if await self._follow_new_tab():
+            await self.settle()
         return ActionResult(ok=True, detail=detail, target=target)
 
-    async def _follow_new_tab(self) -> None:
+    async def _follow_new_tab(self) -> bool:
         # A click that opens a tab (target=_blank, window.open) moves the person there too.
+        # Checked after settling: the context's "page" event can arrive after the click returns.
         fresh = [p for p in self._new_pages if not p.is_closed()]
-        if fresh:
-            self.page = fresh[-1]
-            with contextlib.suppress(PlaywrightError):
-                await self.page.wait_for_load_state("domcontentloaded",
-                                                    timeout=self.settle_options.navigation_cap)
+        self._new_pages.clear()
+        if not fresh:
+            return False
+        self.page = fresh[-1]
+        return True
 
     def _explain_timeout(self, action: Action, exc: BaseException) -> str:
         what = f"element [{action.index}]" if hasattr(action, "index") else "the page"
@@ -207,12 +220,12 @@ class BrowserExecutor:
         o = self.settle_options
         match action:
             case Click():
-                loc = self.perceiver.target(action.index).locator
+                loc = (await self._target(action.index)).locator
                 await loc.click(button=action.button, click_count=2 if action.double else 1,
                                 timeout=o.action_timeout)
                 return f"clicked [{action.index}]"
             case Type():
-                target = self.perceiver.target(action.index)
+                target = await self._target(action.index)
                 if action.clear:
                     await target.locator.fill(action.text, timeout=o.action_timeout)
                 else:
@@ -260,31 +273,46 @@ class BrowserExecutor:
                 path = Path(os.path.expanduser(action.path))
                 if not path.is_file():
                     raise ActionError(f"no such file to upload: {action.path}")
-                loc = self.perceiver.target(action.index).locator
+                loc = (await self._target(action.index)).locator
                 await loc.set_input_files(str(path), timeout=o.action_timeout)
                 return f"attached {path.name}"
             case Wait():
-                await asyncio.sleep(action.seconds)  # the model asked for time to pass
-                return f"waited {action.seconds:g}s"
+                # Until the page changes (then settle), or the time the model allowed runs out.
+                changed = await page.evaluate(_DOM_CHANGE_JS, action.seconds * 1000)
+                return "the page changed" if changed else f"waited {action.seconds:g}s, nothing changed"
         raise ActionError(f"the browser cannot perform {action.action!r}")
 
     def _open_pages(self) -> list[Page]:
         return [p for p in self.context.pages if not p.is_closed()]
 
+    async def _target(self, index: int) -> ElementTarget:
+        """The element behind an index, checked to still be on the page (fails fast
+        instead of waiting out a locator timeout)."""
+        target = self.perceiver.target(index)
+        if not await target.exists():
+            raise ActionError(f"element [{index}] is no longer on the page; look again")
+        return target
+
     async def _select(self, action: Select) -> str:
-        target = self.perceiver.target(action.index)
+        target = await self._target(action.index)
         if target.element.tag != "select":
             raise ActionError(f"element [{action.index}] is not a select list; click it to open it, "
                               "then click the option")
-        for how in ("label", "value"):
-            try:
-                await target.locator.select_option(**{how: action.option},
-                                                   timeout=self.settle_options.action_timeout)
-                return f"selected {action.option!r} in [{action.index}]"
-            except PlaywrightError:
-                continue
-        choices = ", ".join(repr(o) for o in (target.element.options or [])[:20])
-        raise ActionError(f"[{action.index}] has no option {action.option!r}; options: {choices}")
+        options: list[list[str]] = await target.locator.evaluate(
+            "el => [...el.options].map(o => [o.label.trim(), o.value])")
+        wanted = action.option.strip()
+        # Exact label, then value, then case-insensitive label, then a unique partial label.
+        match = (next((v for label, v in options if label == wanted), None)
+                 or next((v for _, v in options if v == wanted), None)
+                 or next((v for label, v in options if label.lower() == wanted.lower()), None))
+        if match is None:
+            partial = [v for label, v in options if wanted.lower() in label.lower()]
+            match = partial[0] if len(partial) == 1 else None
+        if match is None:
+            choices = ", ".join(repr(label) for label, _ in options[:20])
+            raise ActionError(f"[{action.index}] has no option {action.option!r}; options: {choices}")
+        await target.locator.select_option(value=match, timeout=self.settle_options.action_timeout)
+        return f"selected {action.option!r} in [{action.index}]"
 
     async def _scroll(self, action: Scroll, page: Page) -> str:
         dx, dy = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}[action.direction]
@@ -294,7 +322,7 @@ class BrowserExecutor:
           box.scrollBy(dx * w * pages, dy * h * pages);
         }"""
         if action.index is not None:
-            loc = self.perceiver.target(action.index).locator
+            loc = (await self._target(action.index)).locator
             await loc.evaluate("(el, a) => (" + js + ")([el, ...a])", [dx, dy, action.pages])
             return f"scrolled [{action.index}] {action.direction}"
         await page.evaluate(js, [None, dx, dy, action.pages])
