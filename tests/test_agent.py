@@ -136,3 +136,14 @@ async def test_password_typed_never_reaches_the_trace(login_env, tmp_path, conte
     trace_text = (agent.trace.run_dir / TRACE_FILE).read_text()
     assert secret not in trace_text
     assert all(secret not in p for p in planner.prompts)
+
+
+def test_sync_twin_opens_its_own_browser(pages_server, tmp_path) -> None:
+    planner = ScriptedPlanner([named("type", "Username", text="ada"), named("click", "Sign in"),
+                               lambda text: {"reasoning": "greeted", "actions": [
+                                   {"action": "done", "answer": text.split("Welcome, ")[1].split()[0]}]}])
+    agent = Agent(planner=planner, start_url=pages_server.url("/agent/login.html"),
+                  config=AgentConfig(runs_dir=tmp_path))
+    result = agent.run_sync("sign in as ada and tell me who is greeted")
+    assert result.success and result.answer == "ada"
+    assert "Welcome, ada" in planner.observations[-1].text
