@@ -5,6 +5,7 @@ a cross-origin iframe, a shadow-root button) and reads the answer off the page."
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from operator_agent.agent import Agent, AgentConfig
@@ -45,7 +46,8 @@ async def test_demo_task_end_to_end_through_openai_client(context, tmp_path) -> 
     # 7 decisions + 1 verification, all through real HTTP
     assert len(fake.requests) == len(script.STEPS) + 1
 
-    run = load_run(tmp_path / result.run_dir.split("/")[-1])
+    assert result.run_dir is not None
+    run = load_run(Path(result.run_dir))
     assert [s.step for s in run.steps] == list(range(1, len(script.STEPS) + 1))
     assert run.result is not None and run.result.success
     assert all(s.screenshot for s in run.steps)

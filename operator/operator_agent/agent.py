@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .launch import BrowserOptions
 from .permissions.gate import AllowAll, DenyApprover
 from .protocols import Approver, Environment, Gate, Planner, PlannerError, RunHook, UserChannel
 from .traces import RunTrace, new_run_dir
@@ -67,7 +68,7 @@ class Agent:
     """
 
     def __init__(self, *, planner: Planner, environment: Environment | None = None,
-                 start_url: str | None = None, browser: object | None = None,
+                 start_url: str | None = None, browser: BrowserOptions | None = None,
                  gate: Gate | None = None, approver: Approver | None = None,
                  user: UserChannel | None = None, hooks: Sequence[RunHook] = (),
                  config: AgentConfig | None = None) -> None:
@@ -93,11 +94,9 @@ class Agent:
     async def run(self, task: str) -> RunResult:
         if self.environment is not None:
             return await self._run(task, self.environment)
-        from .launch import BrowserOptions
-        from .session import BrowserSession
+        from .session import BrowserSession  # only when we own the browser
 
-        options = self.browser_options if isinstance(self.browser_options, BrowserOptions) else None
-        async with BrowserSession.open(options, start_url=self.start_url) as env:
+        async with BrowserSession.open(self.browser_options, start_url=self.start_url) as env:
             return await self._run(task, env)
 
     async def _run(self, task: str, env: Environment) -> RunResult:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from .agent import Agent, AgentConfig
 from .launch import BrowserOptions
-from .perception.browser import DomPerceiver
 from .planner.config import ModelConfig
 from .protocols import Environment, Planner, RunHook, UserChannel
 
@@ -35,7 +34,3 @@ def build_agent(*, planner: Planner, start_url: str | None = None,
                          runs_dir=Path(runs_dir) if runs_dir else None)
     return Agent(planner=planner, environment=environment, start_url=start_url,
                  browser=browser or BrowserOptions(), user=user, hooks=hooks, config=config)
-
-
-def perceiver() -> DomPerceiver:
-    return DomPerceiver()

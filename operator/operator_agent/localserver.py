@@ -40,10 +40,6 @@ class Response:
     def json(data: Any, status: int = 200) -> Response:
         return Response(json.dumps(data).encode(), status, "application/json")
 
-    @staticmethod
-    def redirect(location: str) -> Response:
-        return Response(b"", 303, headers={"Location": location})
-
 
 Route = Callable[[Request], Response]
 

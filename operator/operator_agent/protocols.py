@@ -38,8 +38,6 @@ class Environment(Protocol):
 
     async def perform(self, action: Action, observation: Observation) -> ActionResult: ...
 
-    async def screenshot(self, observation: Observation | None = None) -> bytes | None: ...
-
 
 class Planner(Protocol):
     async def decide(self, task: str, observation: Observation,

@@ -48,13 +48,6 @@ class BrowserSession:
     async def perform(self, action: Action, observation: Observation) -> ActionResult:
         return await self.executor.perform(action, observation)
 
-    async def screenshot(self, observation: Observation | None = None) -> bytes | None:
-        page = await self.executor.ensure_page()
-        try:
-            return await page.screenshot(type="png")
-        except PlaywrightError:
-            return None  # a page mid-navigation has nothing to show; the trace goes on
-
     async def close(self) -> None:
         if self.handle is not None:
             await self.handle.close()
