@@ -147,3 +147,26 @@ def test_sync_twin_opens_its_own_browser(pages_server, tmp_path) -> None:
     result = agent.run_sync("sign in as ada and tell me who is greeted")
     assert result.success and result.answer == "ada"
     assert "Welcome, ada" in planner.observations[-1].text
+
+
+async def test_preferences_reach_the_model_and_only_shown_ids_are_cited(login_env, tmp_path) -> None:
+    from operator_agent.traces import load_run
+    from operator_agent.types import PreferenceNote
+
+    class Prefs:
+        def relevant(self, task: str, observation) -> list[PreferenceNote]:
+            return [PreferenceNote(id="p1", text="prefer the username ada (accounts.username)")]
+
+    planner = ScriptedPlanner([
+        lambda text: {"reasoning": "you prefer ada", "preference_ids": ["p1", "invented"], "actions": [
+            {"action": "type", "index": find_index(text, "Username"), "text": "ada"}]},
+        {"reasoning": "done", "actions": [{"action": "done", "answer": "typed ada, as you prefer"}]},
+    ])
+    agent = Agent(planner=planner, environment=login_env, preferences=Prefs(),
+                  config=AgentConfig(runs_dir=tmp_path))
+    result = await agent.run("sign in")
+    assert result.success
+    assert "[p1] prefer the username ada" in planner.prompts[0]
+    steps = load_run(agent.trace.run_dir).steps
+    assert steps[0].preference_ids == ["p1"]  # an id the model was never shown is dropped
+    assert steps[0].preferences[0].id == "p1"

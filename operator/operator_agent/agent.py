@@ -17,7 +17,16 @@ from pathlib import Path
 
 from .launch import BrowserOptions
 from .permissions.gate import AllowAll, DenyApprover
-from .protocols import Approver, Environment, Gate, Planner, PlannerError, RunHook, UserChannel
+from .protocols import (
+    Approver,
+    Environment,
+    Gate,
+    Planner,
+    PlannerError,
+    PreferenceSource,
+    RunHook,
+    UserChannel,
+)
 from .traces import RunTrace, new_run_dir
 from .types import (
     Action,
@@ -70,7 +79,8 @@ class Agent:
     def __init__(self, *, planner: Planner, environment: Environment | None = None,
                  start_url: str | None = None, browser: BrowserOptions | None = None,
                  gate: Gate | None = None, approver: Approver | None = None,
-                 user: UserChannel | None = None, hooks: Sequence[RunHook] = (),
+                 user: UserChannel | None = None, preferences: PreferenceSource | None = None,
+                 hooks: Sequence[RunHook] = (),
                  config: AgentConfig | None = None) -> None:
         self.planner = planner
         self.environment = environment
@@ -79,6 +89,7 @@ class Agent:
         self.gate = gate or AllowAll()
         self.approver = approver or DenyApprover()
         self.user = user
+        self.preferences = preferences
         self.hooks = list(hooks)
         self.config = config or AgentConfig()
         self._stop_requested = False
@@ -156,8 +167,10 @@ class Agent:
     async def _decide_and_act(self, task: str, env: Environment, obs: Observation, record: StepRecord,
                               trace: RunTrace, state: _RunState) -> _Stop | None:
         t = time.monotonic()
+        if self.preferences is not None:
+            record.preferences = self.preferences.relevant(task, obs)
         try:
-            out = await self.planner.decide(task, obs, state.history)
+            out = await self.planner.decide(task, obs, state.history, record.preferences)
         except PlannerError as exc:  # the model's mistake: shown to it next step
             record.error = str(exc)
             spent = getattr(exc, "usage", None)  # tokens paid for the failed replies still count
@@ -172,6 +185,8 @@ class Agent:
         record.usage, record.model = out.usage, out.model
         record.model_input, record.model_output = out.model_input, out.model_output
         record.reasoning = out.decision.reasoning
+        shown = {p.id for p in record.preferences}
+        record.preference_ids = [i for i in out.decision.preference_ids if i in shown]
         t = time.monotonic()
         try:
             await self._act(task, env, obs, out.decision.actions, record, trace, state)

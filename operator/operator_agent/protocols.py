@@ -10,6 +10,7 @@ from .types import (
     ActionResult,
     Observation,
     PlannerOutput,
+    PreferenceNote,
     RunResult,
     StepRecord,
     Usage,
@@ -40,11 +41,17 @@ class Environment(Protocol):
 
 
 class Planner(Protocol):
-    async def decide(self, task: str, observation: Observation,
-                     history: Sequence[StepRecord]) -> PlannerOutput: ...
+    async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
+                     preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput: ...
 
     async def verify(self, task: str, observation: Observation,
                      answer: str) -> tuple[Verification, Usage]: ...
+
+
+class PreferenceSource(Protocol):
+    """The person's preferences relevant to this task and page, within a budget."""
+
+    def relevant(self, task: str, observation: Observation) -> list[PreferenceNote]: ...
 
 
 class Gate(Protocol):

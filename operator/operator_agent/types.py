@@ -193,6 +193,16 @@ class Decision(_Model):
 
     reasoning: str = Field(description="One or two short sentences: what you see and why these actions.")
     actions: list[Action] = Field(min_length=1, max_length=8)
+    preference_ids: list[str] = Field(
+        default_factory=list,
+        description="Ids of the person's preferences that decided a choice in this step, if any.")
+
+
+class PreferenceNote(_Model):
+    """One of the person's preferences as the planner is shown it (never from page text)."""
+
+    id: str
+    text: str  # e.g. "prefer aisle seats (flights.seat)"
 
 
 class Verification(_Model):
@@ -261,6 +271,8 @@ class StepRecord(_Model):
     model_input: str = ""
     model_output: str = ""
     error: str | None = None  # a model mistake or planner failure this step
+    preferences: list[PreferenceNote] = Field(default_factory=list)  # shown to the model this step
+    preference_ids: list[str] = Field(default_factory=list)  # the ones its decision cited
     screenshot: str | None = None  # file name inside the run folder
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per phase
 

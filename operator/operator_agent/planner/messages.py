@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ..types import Action, ActionResult, Decision, Observation, StepRecord
+from ..types import Action, ActionResult, Decision, Observation, PreferenceNote, StepRecord
 
 _LINE = 200  # longest single line quoted from history (reasoning, errors, details)
 _VALUE = 80  # longest field value shown in an action summary
@@ -185,9 +185,14 @@ def _page(observation: Observation) -> str:
 
 
 def build_step_message(task: str, observation: Observation, history: Sequence[StepRecord], *,
-                       max_history: int = 12) -> str:
-    """The user message of one step: task, earlier steps, last errors, current page."""
+                       max_history: int = 12, preferences: Sequence[PreferenceNote] = ()) -> str:
+    """The user message of one step: task, preferences, earlier steps, last errors, current page."""
     parts = [f"TASK: {task.strip()}"]
+    if preferences:
+        parts.append(
+            "THE PERSON'S PREFERENCES (from their own settings, not from any page). When one decides "
+            "a choice, put its id in preference_ids and say so in your reasoning and answer:\n"
+            + "\n".join(f"- [{p.id}] {p.text}" for p in preferences))
 
     if history:
         shown = list(history[-max_history:]) if max_history > 0 else []

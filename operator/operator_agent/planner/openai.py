@@ -23,7 +23,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from ..protocols import PlannerError
-from ..types import Decision, Observation, PlannerOutput, StepRecord, Usage, Verification
+from ..types import Decision, Observation, PlannerOutput, PreferenceNote, StepRecord, Usage, Verification
 from .config import ModelConfig
 from .messages import build_step_message, build_verify_message, system_prompt, verify_prompt
 from .pricing import cost
@@ -145,9 +145,9 @@ class OpenAIPlanner:
 
     # --- the Planner protocol -------------------------------------------------
 
-    async def decide(self, task: str, observation: Observation,
-                     history: Sequence[StepRecord]) -> PlannerOutput:
-        text = build_step_message(task, observation, history)
+    async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
+                     preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput:
+        text = build_step_message(task, observation, history, preferences=preferences)
         decision, raw, usage = await self._ask(system_prompt, text, observation, Decision, "decision")
         return PlannerOutput(decision=decision, usage=usage, model_input=text, model_output=raw,
                              model=self.config.model)

@@ -6,7 +6,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..protocols import PlannerError
-from ..types import Decision, Done, Observation, PlannerOutput, StepRecord, Usage, Verification
+from ..types import (
+    Decision,
+    Done,
+    Observation,
+    PlannerOutput,
+    PreferenceNote,
+    StepRecord,
+    Usage,
+    Verification,
+)
 from .messages import build_step_message
 
 StepFn = Callable[[str], Decision | dict[str, Any]]
@@ -36,10 +45,10 @@ class ScriptedPlanner:
     def remaining(self) -> int:
         return len(self._decisions)
 
-    async def decide(self, task: str, observation: Observation,
-                     history: Sequence[StepRecord]) -> PlannerOutput:
+    async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
+                     preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput:
         self.observations.append(observation)
-        prompt = build_step_message(task, observation, history)
+        prompt = build_step_message(task, observation, history, preferences=preferences)
         self.prompts.append(prompt)
         item = self._decisions.pop(0) if self._decisions else Decision(
             reasoning="The script has no more steps.",
