@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("doctor", help="check this machine: browser, tokenizer, model settings")
     doc.add_argument("--install", action="store_true", help="install a browser if none is found")
+    for name in EXTENSIONS:
+        # Feature modules add their own subcommands: add_commands(sub) sets `handler` on each.
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 
@@ -277,6 +281,9 @@ def _normalise_url(url: str) -> str:
     return "https://" + url
 
 
+# Modules with `add_commands(subparsers)`; each parser sets handler=async fn(args) -> exit code.
+EXTENSIONS: list[str] = []
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,
 }
@@ -285,7 +292,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return asyncio.run(COMMANDS[args.command](args))
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        return asyncio.run(handler(args))
     except ConfigError as exc:
         console.print(f"operator: error: {exc}", markup=False)
         return 2
