@@ -23,6 +23,11 @@ def _no_real_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPERATOR_MODEL", "OPERATOR_VISION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPERATOR_RUNS_DIR", str(tmp_path / "runs"))
+    # Policy, audit log, vault and preferences go to the test's own folders, never ~/.config.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for name in ("OPERATOR_POLICY", "OPERATOR_AUDIT_DB", "OPERATOR_VAULT", "OPERATOR_VAULT_KEY"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest_asyncio.fixture(scope="session")

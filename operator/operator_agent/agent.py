@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .launch import BrowserOptions
 from .permissions.gate import AllowAll, DenyApprover
+from .permissions.vault import Vault
 from .protocols import (
     Approver,
     Environment,
@@ -46,6 +47,9 @@ from .types import (
     Verification,
 )
 
+# URLs a page can arrive at by itself; desktop:// observations are not navigations.
+_ARRIVAL_SCHEMES = ("http:", "https:", "file:", "data:", "javascript:", "blob:")
+
 # After these the page (or tab) is another one: indexes of the old observation are stale.
 _PAGE_CHANGING = (Navigate, Back, SwitchTab, CloseTab)
 
@@ -59,6 +63,7 @@ class AgentConfig:
     verify: bool = True
     screenshots: bool = True  # one per step in the trace (and for vision models)
     runs_dir: Path | None = None
+    run_dir: Path | None = None  # made beforehand (e.g. so the audit log knows the run id)
 
 
 class _Stop(Exception):
@@ -80,7 +85,7 @@ class Agent:
                  start_url: str | None = None, browser: BrowserOptions | None = None,
                  gate: Gate | None = None, approver: Approver | None = None,
                  user: UserChannel | None = None, preferences: PreferenceSource | None = None,
-                 hooks: Sequence[RunHook] = (),
+                 vault: Vault | None = None, hooks: Sequence[RunHook] = (),
                  config: AgentConfig | None = None) -> None:
         self.planner = planner
         self.environment = environment
@@ -90,6 +95,7 @@ class Agent:
         self.approver = approver or DenyApprover()
         self.user = user
         self.preferences = preferences
+        self.vault = vault  # its values are scrubbed from every trace line
         self.hooks = list(hooks)
         self.config = config or AgentConfig()
         self._stop_requested = False
@@ -107,13 +113,16 @@ class Agent:
             return await self._run(task, self.environment)
         from .session import BrowserSession  # only when we own the browser
 
-        async with BrowserSession.open(self.browser_options, start_url=self.start_url) as env:
+        async with BrowserSession.open(self.browser_options, start_url=self.start_url,
+                                       vault=self.vault) as env:
             return await self._run(task, env)
 
     async def _run(self, task: str, env: Environment) -> RunResult:
         started = time.monotonic()
-        run_dir = new_run_dir(self.config.runs_dir, task)
+        run_dir = self.config.run_dir or new_run_dir(self.config.runs_dir, task)
         trace = self.trace = RunTrace(run_dir, task=task, meta={"start_url": self.start_url})
+        for value in self.vault.values() if self.vault else ():
+            trace.redactor.add(value)
         state = _RunState()
         result: RunResult | None = None
         try:
@@ -148,7 +157,8 @@ class Agent:
         timings: dict[str, float] = {}
         t = time.monotonic()
         obs = await env.observe(screenshot=self.config.screenshots)
-        obs.errors = state.last_errors
+        obs.errors = list(state.last_errors)
+        obs = await self._check_arrival(env, obs, state)
         timings["observe"] = time.monotonic() - t
         record = StepRecord(step=step_no, url=obs.url, title=obs.title, observation_text=obs.text,
                             observation_tokens=obs.tokens, elements=len(obs.elements), timings=timings)
@@ -196,6 +206,30 @@ class Agent:
             record.timings["act"] = time.monotonic() - t
         return None
 
+    async def _check_arrival(self, env: Environment, obs: Observation, state: _RunState) -> Observation:
+        """A redirect, meta refresh or new tab can land somewhere no action asked for.
+
+        The first page is where the person started us; later changes of URL are checked.
+        """
+        previous, state.previous_url = state.previous_url, obs.url
+        if previous is None or obs.url == previous or not obs.url.startswith(_ARRIVAL_SCHEMES):
+            return obs
+        verdict = self.gate.check_arrival(obs.url)
+        if verdict.decision == "allow":
+            return obs
+        leave = Navigate(url="about:blank")
+        if verdict.decision == "ask":
+            approved = await self.approver.approve(verdict, Navigate(url=obs.url))
+            self.gate.record_answer(verdict, approved)
+            if approved:
+                return obs
+        await env.perform(leave, obs)
+        errors = [*obs.errors, f"left {obs.url}: {verdict.reason}"]
+        obs = await env.observe(screenshot=self.config.screenshots)
+        obs.errors = errors
+        state.previous_url = obs.url
+        return obs
+
     def _close_step(self, record: StepRecord, obs: Observation, trace: RunTrace,
                     state: _RunState) -> None:
         failed = record.error is not None or any(not r.ok for r in record.results)
@@ -230,10 +264,13 @@ class Agent:
                        trace: RunTrace) -> ActionResult:
         """The permission check sits between every decision and the page."""
         verdict = await self.gate.check(action, obs)
-        if verdict.decision == "ask" and not await self.approver.approve(verdict, action):
-            return ActionResult(ok=False, error=f"not approved by the person: {verdict.reason}")
         if verdict.decision == "deny":
             return ActionResult(ok=False, error=f"not allowed: {verdict.reason}")
+        if verdict.decision == "ask":
+            approved = await self.approver.approve(verdict, action)
+            self.gate.record_answer(verdict, approved)
+            if not approved:
+                return ActionResult(ok=False, error=f"not approved by the person: {verdict.reason}")
         if isinstance(action, AskUser):
             answer = await self.user.ask(action.question) if self.user else None
             if answer is None:
@@ -279,3 +316,4 @@ class _RunState:
     history: list[StepRecord] = field(default_factory=list)
     last_errors: list[str] = field(default_factory=list)
     seen: Counter[tuple[str, str]] = field(default_factory=Counter)
+    previous_url: str | None = None  # of the last observation: arrivals are changes of URL

@@ -19,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
+from .builder import Permissions
+from .planner.config import ModelConfig
 from .protocols import ConfigError
 from .report import describe_action
 from .types import RunResult, StepRecord
@@ -48,9 +50,12 @@ def _browser_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _run_flags(p: argparse.ArgumentParser) -> None:
+    from .permissions.commands import add_policy_flags
+
     p.add_argument("--max-steps", type=int, default=30, metavar="N")
     p.add_argument("--runs-dir", metavar="DIR", help="where run folders go (default: ./runs)")
     p.add_argument("--no-verify", action="store_true", help="skip the final verification call")
+    add_policy_flags(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,19 +164,27 @@ async def _with_interrupts(agent: Any, coro: Awaitable[RunResult]) -> RunResult:
             loop.remove_signal_handler(signal.SIGINT)
 
 
-async def _run_agent(args: argparse.Namespace, task: str, url: str | None, planner: Any) -> int:
-    from .builder import browser_options, build_agent
+async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
+                     make_planner: Callable[[Permissions], Any],
+                     overrides: dict[str, Any] | None = None) -> int:
+    from .builder import browser_options, build_agent, permissions
+    from .permissions.commands import policy_overrides
+    from .traces import new_run_dir
 
-    agent = build_agent(planner=planner, start_url=url,
+    run_dir = new_run_dir(Path(args.runs_dir) if args.runs_dir else None, task)
+    perms = permissions(run_id=run_dir.name, policy_path=args.policy,
+                        overrides={**(overrides or {}), **{k: v for k, v in policy_overrides(args).items()
+                                                          if v is not None}})
+    planner = make_planner(perms)
+    agent = build_agent(planner=planner, start_url=url, perms=perms,
                         browser=browser_options(headed=args.headed, profile=args.profile,
                                                 cdp_url=args.cdp_url),
-                        max_steps=args.max_steps, verify=not args.no_verify, runs_dir=args.runs_dir,
+                        max_steps=args.max_steps, verify=not args.no_verify, run_dir=run_dir,
                         hooks=[Progress()])
     console.print(f"[bold]Task:[/] {escape(task)}" + (f"  [dim]({escape(url)})[/]" if url else ""))
     try:
         result = await _with_interrupts(agent, agent.run(task))
     except asyncio.CancelledError:
-        run_dir = agent.trace.run_dir if agent.trace else None
         console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
         return 130
     finally:
@@ -191,10 +204,15 @@ async def cmd_run(args: argparse.Namespace) -> int:
     from .builder import model_planner
 
     _check_max_steps(args)
-    planner = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                            vision=args.vision)
+
+    def make_planner(perms: Permissions) -> Any:
+        return model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                             vision=args.vision, vault=perms.vault)
+
+    # Fail fast, before a browser starts, when no model is configured.
+    ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key, vision=args.vision)
     url = _normalise_url(args.url) if args.url else None
-    return await _run_agent(args, args.task, url, planner)
+    return await _run_agent(args, args.task, url, make_planner)
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
@@ -204,16 +222,26 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     from .planner.scripted import ScriptedPlanner
 
     _check_max_steps(args)
-    try:
-        planner = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                                vision=args.vision)
-    except ConfigError:
-        console.print("[yellow]No model configured:[/] the demo drives a real browser through the real "
-                      "loop, with the model's choices scripted. Set OPERATOR_MODEL (and OPENAI_API_KEY "
-                      "or OPENAI_BASE_URL) to let a model decide.")
-        planner = ScriptedPlanner(script.STEPS, verifications=[script.VERIFY])
+
+    def make_planner(perms: Permissions) -> Any:
+        try:
+            return model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                                 vision=args.vision, vault=perms.vault)
+        except ConfigError:
+            console.print("[yellow]No model configured:[/] the demo drives a real browser through the "
+                          "real loop, with the model's choices scripted. Set OPERATOR_MODEL (and "
+                          "OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
+            return ScriptedPlanner(script.STEPS, verifications=[script.VERIFY])
+
+    overrides: dict[str, Any] = {}
+    if not sys.stdin.isatty():
+        # Nobody at a terminal to approve: the demo's practice purchase goes through unasked,
+        # still within a purchase limit; a real run asks, or is denied.
+        overrides = {"without_asking": ["payment"], "max_purchase": 20}
+        console.print("[dim]non-interactive demo: purchases on the demo site up to $20 need no approval "
+                      "(as with --without-asking payment --max-purchase 20)[/]")
     with DemoSite() as site:
-        code = await _run_agent(args, script.TASK, site.url, planner)
+        code = await _run_agent(args, script.TASK, site.url, make_planner, overrides)
         for signup in site.state():
             console.print(f"[dim]the demo site recorded: {signup}[/]")
     return code
@@ -282,7 +310,7 @@ def _normalise_url(url: str) -> str:
 
 
 # Modules with `add_commands(subparsers)`; each parser sets handler=async fn(args) -> exit code.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["operator_agent.permissions.commands"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,

@@ -55,7 +55,17 @@ class PreferenceSource(Protocol):
 
 
 class Gate(Protocol):
+    """Code, not a prompt: every action passes here before it reaches the page."""
+
     async def check(self, action: Action, observation: Observation) -> Verdict: ...
+
+    def check_arrival(self, url: str) -> Verdict:
+        """Where the page ended up (redirects, new tabs), checked after the fact."""
+        ...
+
+    def record_answer(self, verdict: Verdict, approved: bool) -> None:
+        """The person's answer to an "ask", for the audit log and approval book."""
+        ...
 
 
 class Approver(Protocol):

@@ -8,6 +8,7 @@ from playwright.async_api import Error as PlaywrightError
 from .executors.browser import BrowserExecutor, SettleOptions
 from .launch import BrowserHandle, BrowserOptions, open_browser
 from .perception.browser import DomPerceiver
+from .permissions.vault import Vault
 from .protocols import ConfigError
 from .types import Action, ActionResult, Observation
 
@@ -20,15 +21,16 @@ class BrowserSession:
     """
 
     def __init__(self, context: BrowserContext, *, handle: BrowserHandle | None = None,
-                 perceiver: DomPerceiver | None = None, settle: SettleOptions | None = None) -> None:
+                 perceiver: DomPerceiver | None = None, settle: SettleOptions | None = None,
+                 vault: Vault | None = None) -> None:
         self.handle = handle  # what close() releases; None when the caller owns the browser
         self.perceiver = perceiver or DomPerceiver()
-        self.executor = BrowserExecutor(context, self.perceiver, settle=settle)
+        self.executor = BrowserExecutor(context, self.perceiver, settle=settle, vault=vault)
 
     @classmethod
     def open(cls, options: BrowserOptions | None = None, *, start_url: str | None = None,
-             perceiver: DomPerceiver | None = None) -> _Opener:
-        return _Opener(cls, options or BrowserOptions(), start_url, perceiver)
+             perceiver: DomPerceiver | None = None, vault: Vault | None = None) -> _Opener:
+        return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault)
 
     async def goto(self, url: str) -> None:
         page = await self.executor.ensure_page()
@@ -55,14 +57,14 @@ class BrowserSession:
 
 class _Opener:
     def __init__(self, cls: type[BrowserSession], options: BrowserOptions, start_url: str | None,
-                 perceiver: DomPerceiver | None) -> None:
-        self._args = (cls, options, start_url, perceiver)
+                 perceiver: DomPerceiver | None, vault: Vault | None) -> None:
+        self._args = (cls, options, start_url, perceiver, vault)
         self.session: BrowserSession | None = None
 
     async def __aenter__(self) -> BrowserSession:
-        cls, options, start_url, perceiver = self._args
+        cls, options, start_url, perceiver, vault = self._args
         handle = await open_browser(options)
-        self.session = cls(handle.context, handle=handle, perceiver=perceiver)
+        self.session = cls(handle.context, handle=handle, perceiver=perceiver, vault=vault)
         try:
             if start_url:
                 await self.session.goto(start_url)

@@ -18,6 +18,9 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from ..perception.browser import DomPerceiver, ElementTarget
+from ..permissions.detectors.elements import origin_of
+from ..permissions.placeholders import has_placeholder
+from ..permissions.vault import Vault, VaultError
 from ..protocols import ActionError
 from ..types import (
     Action,
@@ -123,8 +126,9 @@ class BrowserExecutor:
     """Acts on the current tab of a browser context."""
 
     def __init__(self, context: BrowserContext, perceiver: DomPerceiver,
-                 *, settle: SettleOptions | None = None) -> None:
+                 *, settle: SettleOptions | None = None, vault: Vault | None = None) -> None:
         self.context = context
+        self.vault = vault  # placeholders become values only here, on their bound origins
         self.perceiver = perceiver
         self.settle_options = settle or SettleOptions()
         self._watches: dict[Page, _NetworkWatch] = {}
@@ -226,10 +230,11 @@ class BrowserExecutor:
                 return f"clicked [{action.index}]"
             case Type():
                 target = await self._target(action.index)
+                text = self._substitute(action.text, target)
                 if action.clear:
-                    await target.locator.fill(action.text, timeout=o.action_timeout)
+                    await target.locator.fill(text, timeout=o.action_timeout)
                 else:
-                    await target.locator.press_sequentially(action.text, timeout=o.action_timeout)
+                    await target.locator.press_sequentially(text, timeout=o.action_timeout)
                 if action.submit:
                     await target.locator.press("Enter", timeout=o.action_timeout)
                 return f"typed {len(action.text)} characters into [{action.index}]"
@@ -281,6 +286,18 @@ class BrowserExecutor:
                 changed = await page.evaluate(_DOM_CHANGE_JS, action.seconds * 1000)
                 return "the page changed" if changed else f"waited {action.seconds:g}s, nothing changed"
         raise ActionError(f"the browser cannot perform {action.action!r}")
+
+    def _substitute(self, text: str, target: ElementTarget) -> str:
+        """Secrets: the model writes {{secret:NAME}}; the value is typed only into a
+        frame whose origin the secret is bound to (the gate checked it too)."""
+        if not has_placeholder(text):
+            return text
+        if self.vault is None:
+            raise ActionError("no secrets are set up: the person adds them with `operator vault add-...`")
+        try:
+            return self.vault.resolve(text, origin_of(target.frame.url))
+        except VaultError as exc:
+            raise ActionError(str(exc)) from exc
 
     def _open_pages(self) -> list[Page]:
         return [p for p in self.context.pages if not p.is_closed()]

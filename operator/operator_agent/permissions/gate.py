@@ -14,6 +14,12 @@ class AllowAll:
     async def check(self, action: Action, observation: Observation) -> Verdict:
         return Verdict(decision="allow")
 
+    def check_arrival(self, url: str) -> Verdict:
+        return Verdict(decision="allow")
+
+    def record_answer(self, verdict: Verdict, approved: bool) -> None:
+        """Nothing to remember: the policy gate (policy_gate.PolicyGate) binds answers."""
+
 
 class DenyApprover:
     """Nobody can answer: consequential actions are denied by default."""

@@ -118,8 +118,9 @@ class OpenAIPlanner:
 
     def __init__(self, config: ModelConfig, *, client: openai.AsyncOpenAI | None = None,
                  backoff_base: float = 0.5, backoff_max: float = 20.0,
-                 retry_after_cap: float = 60.0) -> None:
+                 retry_after_cap: float = 60.0, secrets_prompt: str = "") -> None:
         self.config = config
+        self.secrets_prompt = secrets_prompt  # placeholder names only, never values
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_cap = retry_after_cap  # a server asking for more still gets retried, sooner
@@ -127,6 +128,10 @@ class OpenAIPlanner:
             base_url=config.base_url, api_key=config.api_key, max_retries=0, timeout=config.timeout)
         # None: not known yet; False once the server rejected response_format.
         self._structured: bool | None = None
+
+    def _system(self, *, structured: bool) -> str:
+        base = system_prompt(structured=structured)
+        return f"{base}\n\n{self.secrets_prompt}" if self.secrets_prompt else base
 
     @property
     def structured_outputs(self) -> bool | None:
@@ -148,7 +153,7 @@ class OpenAIPlanner:
     async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
                      preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput:
         text = build_step_message(task, observation, history, preferences=preferences)
-        decision, raw, usage = await self._ask(system_prompt, text, observation, Decision, "decision")
+        decision, raw, usage = await self._ask(self._system, text, observation, Decision, "decision")
         return PlannerOutput(decision=decision, usage=usage, model_input=text, model_output=raw,
                              model=self.config.model)
 

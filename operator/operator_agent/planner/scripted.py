@@ -56,7 +56,10 @@ class ScriptedPlanner:
         if isinstance(item, PlannerError):
             raise item
         if not isinstance(item, Decision):
-            item = Decision.model_validate(item(observation.text))
+            try:
+                item = Decision.model_validate(item(observation.text))
+            except LookupError as exc:  # the script looked for something not on the page
+                raise PlannerError(f"scripted step failed: {exc}") from exc
         return PlannerOutput(decision=item, usage=Usage(calls=1), model_input=prompt,
                              model_output=item.model_dump_json(), model=self.model)
 

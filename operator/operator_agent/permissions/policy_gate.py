@@ -1,0 +1,290 @@
+"""The policy gate: every action is checked here before it reaches a page.
+
+It composes the detectors (navigation, sensitive sites, secrets, payments,
+account changes) into one Verdict. Denials win over questions; questions the
+person pre-approved by kind (policy [approval] without_asking) are answered
+here; in a non-interactive run any other question is a denial. The checks are
+pure Python over the observation; the only I/O is the audit insert (and the
+spending ledger when a purchase is approved).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..traces import REDACTED, Redactor
+from ..types import Action, AskUser, Click, Done, Navigate, Observation, Press, Select, Type, Upload, Verdict
+from .approvals import (
+    ApprovalBook,
+    Grant,
+    approval_hash,
+    check_limits,
+    purchase_hash,
+    purchase_summary,
+    summary_text,
+)
+from .audit import AuditLog
+from .detectors import account, payment
+from .detectors.elements import clean_text, frame_url, host_of, origin_of
+from .detectors.navigation import NavCheck, NavigationChecker, link_target
+from .detectors.secrets import action_texts, literal_secret
+from .detectors.sites import SensitiveSites
+from .hosts import match_any
+from .ledger import SpendLedger
+from .placeholders import has_placeholder
+from .policy import Policy, shipped_sites
+from .vault import Vault, VaultError
+
+_ACTING = (Click, Type, Select, Upload, Press)  # actions that change something on the page
+_SECRET_TEXT_OK = (Type, Done, AskUser)  # where a placeholder may appear (filled only in Type)
+_NOT_A_SITE = ("about:", "chrome-error:")  # arrival pages with nothing on them
+# Keys that only move focus or the view: pressing them changes nothing on a site.
+_MOVING_KEYS = {"tab", "shift+tab", "escape", "arrowup", "arrowdown", "arrowleft", "arrowright", "pageup",
+                "pagedown", "home", "end"}
+
+
+@dataclass
+class _Need:
+    grant: Grant
+    reason: str
+    lines: list[str]
+    auto_ok: bool = True  # may be granted by [approval] without_asking
+
+
+@dataclass
+class _Findings:
+    denials: list[str] = field(default_factory=list)
+    needs: list[_Need] = field(default_factory=list)
+    consume: list[str] = field(default_factory=list)  # purchase approvals used up if allowed
+
+
+class PolicyGate:
+    """protocols.Gate over a Policy. Call `record_answer(verdict, approved)` after
+    asking a person, and `check_arrival(url)` with the page's URL after each action."""
+
+    def __init__(self, policy: Policy, *, vault: Vault | None = None, audit: AuditLog | None = None,
+                 approvals: ApprovalBook | None = None, ledger: SpendLedger | None = None,
+                 interactive: bool) -> None:
+        self.policy = policy
+        self.vault = vault
+        self.audit = audit
+        self.book = approvals or ApprovalBook()
+        if ledger is None:
+            ledger = SpendLedger(audit.path if audit else ":memory:", run_id=audit.run_id if audit else "")
+        self.ledger = ledger
+        self.interactive = interactive
+        _, shipped_frames = shipped_sites()
+        self.frame_hosts = (*shipped_frames, *policy.payment_frames)
+        protected = [p.host for p in self.frame_hosts]
+        if vault is not None:
+            protected += [host_of(o) for name in vault.names() for o in vault.origins(name)]
+        self.sites = SensitiveSites.from_policy(policy)
+        self.nav = NavigationChecker(policy, self.sites, protected=protected)
+        self._pending: dict[str, list[Grant]] = {}
+        self._facts: tuple[Observation, payment.PageFacts] | None = None
+
+    # --- the Gate protocol -----------------------------------------------------------
+
+    async def check(self, action: Action, observation: Observation) -> Verdict:
+        found = _Findings()
+        self._secrets(action, observation, found)
+        self._navigation(action, observation, found)
+        if isinstance(action, _ACTING) and not _only_moves(action):
+            self._page(action, observation, found)
+            self._payment(action, observation, found)
+            self._account(action, observation, found)
+        verdict, key = self._settle(found)
+        self._log("check", verdict, key, action=action, obs=observation)
+        return verdict
+
+    def check_arrival(self, url: str) -> Verdict:
+        """The page the browser is on now (after redirects, meta refresh, a new tab):
+        deny means leave it; ask means the person must approve staying."""
+        found = _Findings()
+        if not url.startswith(_NOT_A_SITE):
+            self._add_nav(self.nav.check_url(url, typed=False), found, prefix="arrived at ")
+        verdict, key = self._settle(found)
+        self._log("arrival", verdict, key, url=url)
+        return verdict
+
+    def record_answer(self, verdict: Verdict, approved: bool) -> None:
+        """The person's answer to an "ask" verdict: a yes grants what was summarized
+        (and records the purchase against the daily limit)."""
+        grants = self._pending.pop(verdict.summary, [])
+        if approved:
+            for grant in grants:
+                self._grant(grant)
+        key = approval_hash(*sorted(g.key for g in grants)) if grants else ""
+        decided = Verdict(decision="allow" if approved else "deny", reason=verdict.reason,
+                          summary=verdict.summary)
+        self._log("answer", decided, key, answer="yes" if approved else "no")
+
+    # --- detectors ---------------------------------------------------------------------
+
+    def _secrets(self, action: Action, obs: Observation, found: _Findings) -> None:
+        if self.vault is not None:
+            name = literal_secret(action, self.vault.literal_values())
+            if name is not None:
+                found.denials.append(f"the action contains the stored value of secret {name!r}; the model "
+                                     "must write its placeholder instead")
+                return
+        if not any(has_placeholder(t) for t in action_texts(action)):
+            return
+        if not isinstance(action, _SECRET_TEXT_OK):
+            found.denials.append(f"secret placeholders are only filled in when typed into a field, "
+                                 f"not in {action.action}")
+            return
+        if not isinstance(action, Type):
+            return  # shown as written, never filled in
+        el = obs.element(action.index)
+        if el is None:
+            found.denials.append(f"there is no element [{action.index}] to type a secret into")
+            return
+        if self.vault is None:
+            found.denials.append("no vault is set up, so secret placeholders cannot be filled in")
+            return
+        try:
+            refs = self.vault.check(action.text, origin_of(frame_url(el, obs)))
+        except VaultError as exc:
+            found.denials.append(str(exc))
+            return
+        facts = self._page_facts(obs)
+        secret_field = el.sensitive or payment.is_card_field(el, near_card=True) or (
+            el.frame in facts.payment_frames)
+        if not secret_field and any(r.field != "totp" for r in refs):
+            found.denials.append(f"[{el.index}] is not a password, card or one-time-code field: a secret "
+                                 "typed there would show on the page")
+
+    def _navigation(self, action: Action, obs: Observation, found: _Findings) -> None:
+        if isinstance(action, Navigate):
+            self._add_nav(self.nav.check_url(action.url), found, prefix="")
+        elif isinstance(action, Click):
+            el = obs.element(action.index)
+            target = link_target(el, obs) if el is not None else None
+            if target is not None:
+                self._add_nav(self.nav.check_url(target, typed=False), found, prefix="the link goes to ")
+
+    def _page(self, action: Action, obs: Observation, found: _Findings) -> None:
+        """Acting on a page is checked like entering it (it may have been reached by a
+        redirect); an iframe's host only against the deny list."""
+        if not obs.url.startswith(_NOT_A_SITE):
+            self._add_nav(self.nav.check_url(obs.url, typed=False), found, prefix="acting on ")
+        el = obs.element(action.index) if isinstance(action, Click | Type | Select | Upload) else None
+        if el is not None and el.frame:
+            denied = match_any(self.policy.deny, host_of(el.frame))
+            if denied is not None:
+                found.denials.append(f"the element is in a frame of {host_of(el.frame)}, denied by the "
+                                     f"policy ({denied})")
+
+    def _payment(self, action: Action, obs: Observation, found: _Findings) -> None:
+        info = payment.detect(action, obs, self._page_facts(obs), dollar=self._dollar())
+        if info is None:
+            return
+        key = purchase_hash(info)
+        spent = self.ledger.spent_today(self.policy.currency, excluding=self.book.entry(key))
+        limits = check_limits(info, self.policy, spent)
+        if limits.status == "over":
+            found.denials.append(f"purchase refused: {limits.reason}")
+        elif self.book.is_granted(key):
+            if info.stage == "submit":
+                found.consume.append(key)
+        else:
+            label = f"purchase at {info.merchant}: {limits.reason}"
+            grant = Grant(key, "payment", label, purchase=info, remember=info.stage == "details")
+            found.needs.append(_Need(grant, f"a purchase needs your approval ({info.why})",
+                                     purchase_summary(info, limits), auto_ok=limits.status == "ok"))
+
+    def _account(self, action: Action, obs: Observation, found: _Findings) -> None:
+        change = account.detect(action, obs)
+        if change is None:
+            return
+        key = approval_hash("account", change.fingerprint)
+        where = host_of(obs.url) or obs.url[:80]
+        lines = [f"{change.what.capitalize()} on {where}", f"  why asked: {change.why}"]
+        grant = Grant(key, change.kind, f"{change.what} on {where}", remember=False)
+        found.needs.append(_Need(grant, f"{change.what} needs your approval ({change.why})", lines))
+
+    def _add_nav(self, nav: NavCheck, found: _Findings, *, prefix: str) -> None:
+        if nav.decision == "deny":
+            found.denials.append(prefix + nav.reason)
+        elif nav.decision == "ask":
+            key = approval_hash(nav.kind, nav.grant)
+            if self.book.is_granted(key) or any(n.grant.key == key for n in found.needs):
+                return
+            what = "sensitive site" if nav.kind == "sensitive_site" else "ask-first site"
+            lines = [f"Use the {what} {nav.host}" + (f" ({nav.category})" if nav.category else ""),
+                     f"  covers: {nav.grant} for the rest of this run", f"  why asked: {prefix}{nav.reason}"]
+            grant = Grant(key, nav.kind, f"use {nav.grant}")
+            found.needs.append(_Need(grant, f"{prefix}{nav.reason}: needs your approval", lines))
+
+    # --- deciding ----------------------------------------------------------------------
+
+    def _settle(self, found: _Findings) -> tuple[Verdict, str]:
+        if found.denials:
+            return Verdict(decision="deny", reason="; ".join(dict.fromkeys(found.denials))), ""
+        pending = [n for n in found.needs if not self.book.is_granted(n.grant.key)]
+        asks = []
+        for need in pending:
+            if need.grant.kind in self.policy.without_asking and need.auto_ok:
+                self._grant(need.grant)  # pre-approved by the person's policy
+            else:
+                asks.append(need)
+        if not asks:
+            for key in found.consume:
+                self.book.consume(key)
+            return Verdict(decision="allow"), ""
+        reason = "; ".join(n.reason for n in asks)
+        key = approval_hash(*sorted(n.grant.key for n in asks))
+        if not self.interactive:
+            kinds = ", ".join(sorted({f'"{n.grant.kind}"' for n in asks}))
+            return Verdict(decision="deny", reason=(
+                f"{reason}; nobody can approve it in this non-interactive run (to allow it unattended, "
+                f"add {kinds} to [approval] without_asking in the policy)")), key
+        summary = summary_text([n.lines for n in asks], key)
+        self._pending[summary] = [n.grant for n in asks]
+        return Verdict(decision="ask", reason=reason, summary=summary), key
+
+    def _grant(self, grant: Grant) -> None:
+        entry = None
+        info = grant.purchase
+        if info is not None and info.amount is not None and info.currency is not None:
+            entry = self.ledger.record(amount=info.amount, currency=info.currency, merchant=info.merchant,
+                                       summary_hash=grant.key)
+        if grant.remember:
+            self.book.grant(grant.key, entry)
+
+    def _page_facts(self, obs: Observation) -> payment.PageFacts:
+        # The loop checks several actions against one observation: read the page once.
+        if self._facts is None or self._facts[0] is not obs:
+            self._facts = (obs, payment.page_facts(obs, self.frame_hosts))
+        return self._facts[1]
+
+    def _dollar(self) -> str:
+        cur = self.policy.currency
+        return cur if cur in ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN") else "USD"
+
+    # --- audit -------------------------------------------------------------------------
+
+    def _log(self, event: str, verdict: Verdict, key: str, *, action: Action | None = None,
+             obs: Observation | None = None, url: str = "", answer: str | None = None) -> None:
+        if self.audit is None:
+            return
+        self.audit.record(event=event, decision=verdict.decision, reason=clean_text(verdict.reason, 500),
+                          summary=verdict.summary, summary_hash=key, answer=answer,
+                          action=self._redacted(action, obs) if action is not None else None,
+                          url=obs.url if obs is not None else url)
+
+    def _redacted(self, action: Action, obs: Observation | None) -> dict[str, Any]:
+        data = action.model_dump()
+        if isinstance(action, Type) and obs is not None and not has_placeholder(action.text):
+            el = obs.element(action.index)
+            if el is not None and (el.sensitive or payment.is_card_field(el, near_card=True)):
+                data["text"] = REDACTED  # typed by hand into a secret field
+        if self.vault is not None:
+            data = Redactor(self.vault.values()).redact_obj(data)
+        return data
+
+
+def _only_moves(action: Action) -> bool:
+    return isinstance(action, Press) and all(k.lower() in _MOVING_KEYS for k in action.keys.split())
