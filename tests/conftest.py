@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+pytest_plugins = ["operator_agent.testing.pytest_sites"]
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 if (SHARED / "tiktoken").is_dir():
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(SHARED / "tiktoken"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from operator_agent.demo import script
+from operator_agent.demo import shop
 from operator_agent.testing.fake_openai import FakeOpenAIServer
 from operator_agent.testing.script import user_text
 from operator_agent.traces import TRACE_FILE, load_run
@@ -80,15 +81,20 @@ def test_report_of_unknown_run(tmp_path: Path) -> None:
     assert r.returncode == 2 and "no run" in one_line(r.stderr)
 
 
-def test_demo_runs_end_to_end_and_reports(tmp_path: Path) -> None:
+def test_demo_buys_a_cable_on_the_practice_shop_and_reports(tmp_path: Path) -> None:
     r = cli(tmp_path, "demo")
     assert r.returncode == 0, r.stderr
-    assert "Confirmation number: ACME-" in r.stdout
-    assert "No model configured" in r.stderr and "step 7" in r.stderr
+    assert "Ordered: order BC-" in r.stdout
+    assert "No model configured" in r.stderr and "the shop recorded order BC-" in r.stderr
+    price = float(re.search(r"USB-C[^$]*\$(\d+\.\d\d)", r.stderr.split("the shop recorded")[1]).group(1))
+    assert price < 15  # what the task asked for, as the server recorded it
+    assert "demo1234" not in r.stderr and "4242 4242" not in r.stderr  # typed secrets never shown
+    audit = cli(tmp_path, "audit")
+    assert audit.returncode == 0 and "pre-approved by the policy ([approval] without_asking payment)" in audit.stdout
     rep = cli(tmp_path, "report", "last")
     assert rep.returncode == 0, rep.stderr
     report = Path(rep.stdout.strip())
-    assert report.is_file() and "Confirm order" in report.read_text()
+    assert report.is_file() and "Add to cart" in report.read_text()
 
 
 def test_observe_prints_what_the_model_sees(tmp_path: Path, pages_server) -> None:
@@ -112,10 +118,12 @@ def test_ctrl_c_stops_after_current_action_and_keeps_the_trace(tmp_path: Path) -
     def step_two(body: dict) -> dict:
         second_request.set()
         release.wait(60)  # held until the test has pressed Ctrl+C
-        return script.STEPS[1](user_text(body))
+        return shop.decide(user_text(body))
 
-    replies = [lambda b: script.STEPS[0](user_text(b)), step_two,
-               *[lambda b, s=s: s(user_text(b)) for s in script.STEPS[2:]], script.VERIFY]
+    def step(body: dict) -> dict:
+        return shop.decide(user_text(body))
+
+    replies = [step, step_two, *[step] * 20]
     with FakeOpenAIServer(replies, model="m") as fake:
         proc = subprocess.Popen([OPERATOR, "demo", "--model", "m", "--base-url", fake.base_url],
                                 env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,

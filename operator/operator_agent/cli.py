@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import inspect
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _browser_flags(run)
     _run_flags(run)
 
-    demo = sub.add_parser("demo", help="run the agent on the bundled demo pages")
+    demo = sub.add_parser("demo", help='the main job on the practice shop: "buy a USB-C cable under $15"')
     _model_flags(demo)
     _browser_flags(demo)
     _run_flags(demo)
@@ -216,10 +217,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
+    """The README's main job: buy a USB-C cable under $15 on the practice shop."""
     from .builder import model_planner
-    from .demo import script
-    from .demo.server import DemoSite
+    from .demo import shop
     from .planner.scripted import ScriptedPlanner
+    from .sites import PracticeSites
 
     _check_max_steps(args)
 
@@ -229,21 +231,24 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                                  vision=args.vision, vault=perms.vault)
         except ConfigError:
             console.print("[yellow]No model configured:[/] the demo drives a real browser through the "
-                          "real loop, with the model's choices scripted. Set OPERATOR_MODEL (and "
-                          "OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
-            return ScriptedPlanner(script.STEPS, verifications=[script.VERIFY])
+                          "real loop and permission gate, with the model's choices scripted. Set "
+                          "OPERATOR_MODEL (and OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
+            return ScriptedPlanner([shop.decide] * args.max_steps)
 
     overrides: dict[str, Any] = {}
     if not sys.stdin.isatty():
-        # Nobody at a terminal to approve: the demo's practice purchase goes through unasked,
-        # still within a purchase limit; a real run asks, or is denied.
-        overrides = {"without_asking": ["payment"], "max_purchase": 20}
-        console.print("[dim]non-interactive demo: purchases on the demo site up to $20 need no approval "
-                      "(as with --without-asking payment --max-purchase 20)[/]")
-    with DemoSite() as site:
-        code = await _run_agent(args, script.TASK, site.url, make_planner, overrides)
-        for signup in site.state():
-            console.print(f"[dim]the demo site recorded: {signup}[/]")
+        # Nobody at a terminal to approve: the practice purchase (a test card on a local
+        # shop) goes through unasked, still within a purchase limit; a real run asks, or is denied.
+        overrides = {"without_asking": ["payment"], "max_purchase": 30}
+        console.print("[dim]non-interactive demo: purchases up to $30 need no approval "
+                      "(as with --without-asking payment --max-purchase 30)[/]")
+    with PracticeSites(seed=0) as sites:
+        code = await _run_agent(args, shop.TASK, sites.shop_url, make_planner, overrides)
+        for order in sites.state("shop")["orders"]:
+            items = ", ".join(f"{i['quantity']} × {i['title']} ({i['colour']}, {i['size']}) "
+                              f"${i['unit_price']:.2f}" for i in order["items"])
+            console.print(f"[dim]the shop recorded order {order['number']}: {items}; "
+                          f"total ${order['total']:.2f} paid with card ending {order['payment']['last4']}[/]")
     return code
 
 
@@ -309,8 +314,9 @@ def _normalise_url(url: str) -> str:
     return "https://" + url
 
 
-# Modules with `add_commands(subparsers)`; each parser sets handler=async fn(args) -> exit code.
-EXTENSIONS: list[str] = ["operator_agent.permissions.commands"]
+# Modules with `add_commands(subparsers)`; each parser sets handler=fn(args) -> exit code
+# (async, or plain when the command blocks and owns Ctrl+C itself).
+EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_agent.sites.serve"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,
@@ -321,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
-        return asyncio.run(handler(args))
+        if inspect.iscoroutinefunction(handler):
+            return asyncio.run(handler(args))
+        return int(handler(args))
     except ConfigError as exc:
         console.print(f"operator: error: {exc}", markup=False)
         return 2

@@ -93,7 +93,10 @@ def describe_action(action: Action, result: ActionResult | None = None) -> str:
             return f"{verb} {_target(action.index, result)}"
         case Type():
             then = " then Enter" if action.submit else ""
-            return f'type "{_clip(action.text)}" into {_target(action.index, result)}{then}'
+            # What went into a password or card field is never shown, even on the person's screen.
+            secret = result is not None and result.target is not None and result.target.sensitive
+            text = "•••" if secret else f'"{_clip(action.text)}"'
+            return f"type {text} into {_target(action.index, result)}{then}"
         case Select():
             return f'select "{_clip(action.option)}" in {_target(action.index, result)}'
         case Upload():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from playwright.async_api import expect
@@ -244,3 +245,16 @@ async def test_non_interactive_run_on_a_real_checkout(perceive) -> None:
     over = PolicyGate(Policy(currency="EUR", without_asking=frozenset({"payment"})), interactive=False)
     assert (await over.check(Click(index=named(form, "Book now")), form)).decision == "deny"  # 204.50 > 100
     assert (await g.check(Type(index=named(form, "Promo code"), text="SPRING"), form)).decision == "allow"
+
+
+async def test_a_pre_approved_payment_is_audited_with_why_and_what(tmp_path: Path, perceive) -> None:
+    form = await perceive("/permissions/card_form.html")
+    audit = AuditLog(tmp_path / "audit.db", run_id="run-pre")
+    g = PolicyGate(Policy(currency="EUR", max_purchase=Decimal(500),
+                          max_daily=Decimal(1000), without_asking=frozenset({"payment"})),
+                   audit=audit, interactive=False)
+    verdict = await g.check(Click(index=named(form, "Book now")), form)
+    assert verdict.decision == "allow"
+    assert "pre-approved by the policy" in verdict.reason and "204.50" in verdict.summary
+    entry = list_entries(tmp_path / "audit.db", run_id="run-pre")[-1]
+    assert entry.decision == "allow" and entry.summary_hash and "pre-approved" in entry.reason

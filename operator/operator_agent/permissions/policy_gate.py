@@ -223,17 +223,26 @@ class PolicyGate:
     def _settle(self, found: _Findings) -> tuple[Verdict, str]:
         if found.denials:
             return Verdict(decision="deny", reason="; ".join(dict.fromkeys(found.denials))), ""
-        pending = [n for n in found.needs if not self.book.is_granted(n.grant.key)]
-        asks = []
+        earlier = [n for n in found.needs if self.book.is_granted(n.grant.key)]
+        pending = [n for n in found.needs if n not in earlier]
+        asks, auto = [], []
         for need in pending:
             if need.grant.kind in self.policy.without_asking and need.auto_ok:
                 self._grant(need.grant)  # pre-approved by the person's policy
+                auto.append(need)
             else:
                 asks.append(need)
         if not asks:
             for key in found.consume:
                 self.book.consume(key)
-            return Verdict(decision="allow"), ""
+            if not found.needs:
+                return Verdict(decision="allow"), ""
+            # Consequential but allowed: the audit log says why, with what was allowed.
+            notes = [f"pre-approved by the policy ([approval] without_asking {n.grant.kind}): {n.reason}"
+                     for n in auto] + [f"approved earlier in this run: {n.reason}" for n in earlier]
+            key = approval_hash(*sorted(n.grant.key for n in found.needs))
+            summary = summary_text([n.lines for n in auto + earlier], key)
+            return Verdict(decision="allow", reason="; ".join(notes), summary=summary), key
         reason = "; ".join(n.reason for n in asks)
         key = approval_hash(*sorted(n.grant.key for n in asks))
         if not self.interactive:

@@ -1,0 +1,20 @@
+// The payment step: Paylane's card form lives in a cross-origin iframe and reports
+// the result with postMessage; only messages from Paylane's origin are trusted, and
+// the server checks the payment again before placing the order.
+(function () {
+  const frame = document.getElementById('payment-frame');
+  const error = document.getElementById('payment-error');
+  const complete = document.getElementById('complete-form');
+  if (!frame) return;
+  const origin = frame.dataset.origin;
+  window.addEventListener('message', (e) => {
+    if (e.origin !== origin || !e.data || e.data.type !== 'paylane:result') return;
+    if (e.data.status === 'approved') {
+      error.hidden = true;
+      complete.submit();
+    } else {
+      error.textContent = 'Payment failed: ' + (e.data.message || 'your card was declined.') + ' Try another card.';
+      error.hidden = false;
+    }
+  });
+})();

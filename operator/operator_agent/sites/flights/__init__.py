@@ -1,0 +1,1 @@
+"""The practice flights site."""
