@@ -119,6 +119,10 @@ class Agent:
 
     async def _run(self, task: str, env: Environment) -> RunResult:
         started = time.monotonic()
+        guard = getattr(env, "guard_requests", None)  # browsers have a network to guard
+        if guard is not None and self.gate.filters_requests:
+            # Pages can navigate without an action: denied hosts are refused at the network too.
+            await guard(self.gate.check_request)
         run_dir = self.config.run_dir or new_run_dir(self.config.runs_dir, task)
         trace = self.trace = RunTrace(run_dir, task=task, meta={"start_url": self.start_url})
         for value in self.vault.values() if self.vault else ():
@@ -257,7 +261,8 @@ class Agent:
                                     "on an unchanged page")
             result = await self._checked(env, obs, action, trace)
             record.results.append(result)
-            if not result.ok or isinstance(action, _PAGE_CHANGING) or self._stop_requested:
+            if (not result.ok or result.page_changed or isinstance(action, _PAGE_CHANGING)
+                    or self._stop_requested):
                 return  # later actions were planned for a page that is no longer there
 
     async def _checked(self, env: Environment, obs: Observation, action: Action,

@@ -67,6 +67,15 @@ class Gate(Protocol):
         """The person's answer to an "ask", for the audit log and approval book."""
         ...
 
+    @property
+    def filters_requests(self) -> bool:
+        """Whether check_request can refuse anything (else the network is not filtered)."""
+        ...
+
+    def check_request(self, url: str) -> Verdict:
+        """A request the page makes by itself: deny means the browser never sends it."""
+        ...
+
 
 class Approver(Protocol):
     async def approve(self, verdict: Verdict, action: Action) -> bool: ...

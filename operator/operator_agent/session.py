@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
 from .executors.browser import BrowserExecutor, SettleOptions
 from .launch import BrowserHandle, BrowserOptions, open_browser
+from .netguard import NetworkGuard
 from .perception.browser import DomPerceiver
 from .permissions.vault import Vault
 from .protocols import ConfigError
-from .types import Action, ActionResult, Observation
+from .types import Action, ActionResult, Observation, Verdict
 
 
 class BrowserSession:
@@ -26,11 +29,18 @@ class BrowserSession:
         self.handle = handle  # what close() releases; None when the caller owns the browser
         self.perceiver = perceiver or DomPerceiver()
         self.executor = BrowserExecutor(context, self.perceiver, settle=settle, vault=vault)
+        self._guard: NetworkGuard | None = None
 
     @classmethod
     def open(cls, options: BrowserOptions | None = None, *, start_url: str | None = None,
              perceiver: DomPerceiver | None = None, vault: Vault | None = None) -> _Opener:
         return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault)
+
+    async def guard_requests(self, check: Callable[[str], Verdict]) -> None:
+        """Refuse, at the network, every request the check denies (once per session)."""
+        if self._guard is None:
+            self._guard = NetworkGuard(self.executor.context, check)
+            await self._guard.install()
 
     async def goto(self, url: str) -> None:
         page = await self.executor.ensure_page()
@@ -45,7 +55,12 @@ class BrowserSession:
 
     async def observe(self, *, screenshot: bool = False) -> Observation:
         page = await self.executor.ensure_page()
-        return await self.perceiver.observe(page, screenshot=screenshot)
+        obs = await self.perceiver.observe(page, screenshot=screenshot)
+        if self._guard is not None and self._guard.blocked:
+            obs.errors.extend(f"the browser refused to contact {u[:200]} (denied by the policy)"
+                              for u in self._guard.blocked)
+            self._guard.blocked.clear()
+        return obs
 
     async def perform(self, action: Action, observation: Observation) -> ActionResult:
         return await self.executor.perform(action, observation)

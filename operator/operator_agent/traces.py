@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 from .protocols import ConfigError
 from .types import RunResult, StepRecord
@@ -69,16 +69,26 @@ def new_run_dir(root: Path | None = None, task: str = "") -> Path:
         return path
 
 
+# A run of URL-ish characters holding at least one %XX escape.
+_ENCODED_RUN = re.compile(r"[\w.~+\-]*(?:%[0-9A-Fa-f]{2}[\w.~+\-]*)+")
+
+
+# Digits with the separators people and URLs put between them.
+_DIGIT_RUN = re.compile(r"\d(?:[\d \-.+]|%20)*\d")
+
+
 class Redactor:
     """Secret values that must never be written to a trace."""
 
     def __init__(self, values: list[str] | None = None) -> None:
         self._secrets: set[str] = set()  # each secret and its escaped forms
+        self._plain: set[str] = set()  # the values themselves
         for value in values or []:
             self.add(value)
 
     def add(self, value: str | None) -> None:
         if value and len(value) >= MIN_SECRET_LEN:
+            self._plain.add(value)
             # Also the forms the value takes inside text we store verbatim: the
             # model's raw JSON reply (escaped quotes, \uXXXX) and URLs (a form
             # sent by GET puts the value in the query string).
@@ -94,7 +104,21 @@ class Redactor:
         # Longest first, so a secret that contains another is removed whole.
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
+        if "%" in text:
+            text = _ENCODED_RUN.sub(self._redact_encoded, text)
+        if any(v.isdigit() for v in self._plain):
+            text = _DIGIT_RUN.sub(self._redact_digits, text)
         return text
+
+    def _redact_digits(self, m: re.Match[str]) -> str:
+        # A card number grouped by spaces, dashes, dots or '+' is still the card number.
+        digits = re.sub(r"\D", "", m.group(0))
+        return REDACTED if any(v.isdigit() and v in digits for v in self._plain) else m.group(0)
+
+    def _redact_encoded(self, m: re.Match[str]) -> str:
+        # A value percent-encoded some other way ("%34%32...", "4242%20424..."): whole run out.
+        decoded = unquote_plus(m.group(0))
+        return REDACTED if any(v in decoded for v in self._plain) else m.group(0)
 
     def redact_obj(self, obj: Any) -> Any:
         """Redact every string (keys too) in a JSON-like value.

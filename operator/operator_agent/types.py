@@ -252,6 +252,7 @@ class ActionResult(_Model):
     detail: str = ""  # e.g. "navigated to ...", "typed 12 chars"
     target: Element | None = None  # the acted-on element, as observed
     extracted: str | None = None  # e.g. the person's answer to ask_user
+    page_changed: bool = False  # navigated or moved to another tab: the observation is stale
 
 
 class StepRecord(_Model):

@@ -85,11 +85,17 @@ class _NetworkWatch:
     def __init__(self) -> None:
         self.pending: set[Request] = set()
         self.changed = asyncio.Event()
+        self.navigations = 0  # of the main frame: a new document means stale indexes
 
     def attach(self, page: Page) -> None:
         page.on("request", self._start)
         page.on("requestfinished", self._end)
         page.on("requestfailed", self._end)
+        page.on("framenavigated", lambda frame: self._navigated(page, frame))
+
+    def _navigated(self, page: Page, frame: object) -> None:
+        if frame is page.main_frame:
+            self.navigations += 1
 
     def _start(self, request: Request) -> None:
         if request.resource_type not in _IGNORED_RESOURCES:
@@ -182,6 +188,7 @@ class BrowserExecutor:
         self._new_pages.clear()
         index = getattr(action, "index", None)
         target = observation.element(index) if isinstance(index, int) else None
+        before = self._watches[page].navigations
         try:
             detail = await self._dispatch(action, page)
         except ActionError as exc:
@@ -193,7 +200,8 @@ class BrowserExecutor:
         await self.settle()
         if await self._follow_new_tab():
             await self.settle()
-        return ActionResult(ok=True, detail=detail, target=target)
+        changed = self.page is not page or self._watches[page].navigations != before
+        return ActionResult(ok=True, detail=detail, target=target, page_changed=changed)
 
     async def _follow_new_tab(self) -> bool:
         # A click that opens a tab (target=_blank, window.open) moves the person there too.

@@ -34,7 +34,7 @@ def approval_hash(*parts: object) -> str:
 
 def purchase_hash(info: PaymentInfo) -> str:
     amount = format(info.amount.normalize(), "f") if info.amount is not None else None
-    return approval_hash("purchase", info.merchant, sorted(info.items), amount, info.currency)
+    return approval_hash("purchase", info.merchant, sorted(info.items), amount, info.currency, info.ship_to)
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,8 @@ def purchase_summary(info: PaymentInfo, limits: LimitCheck) -> list[str]:
     else:
         lines.append("  items: none listed on the page")
     lines.append(f"  amount: {limits.reason}")
+    if info.ship_to:
+        lines.append(f"  ship to: {clean_text(info.ship_to, 160)}")
     lines.append(f"  why asked: {info.why}")
     return lines
 

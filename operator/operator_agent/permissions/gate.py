@@ -20,6 +20,11 @@ class AllowAll:
     def record_answer(self, verdict: Verdict, approved: bool) -> None:
         """Nothing to remember: the policy gate (policy_gate.PolicyGate) binds answers."""
 
+    filters_requests = False
+
+    def check_request(self, url: str) -> Verdict:
+        return Verdict(decision="allow")
+
 
 class DenyApprover:
     """Nobody can answer: consequential actions are denied by default."""

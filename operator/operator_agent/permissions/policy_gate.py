@@ -108,6 +108,24 @@ class PolicyGate:
         self._log("arrival", verdict, key, url=url)
         return verdict
 
+    @property
+    def filters_requests(self) -> bool:
+        """Whether any request could be refused (else the browser need not pay for a filter)."""
+        return bool(self.policy.deny or self.policy.allow_only or self.policy.allow)
+
+    def check_request(self, url: str) -> Verdict:
+        """A request the page makes by itself (redirect, window.open, meta refresh, form post,
+        subresource): a denied host is never contacted. Ask-first hosts are left to
+        check_arrival, which asks once the page is there."""
+        if not url.startswith(("http:", "https:", "ws:", "wss:")):
+            return Verdict(decision="allow")
+        nav = self.nav.check_url(url, typed=False)
+        if nav.decision != "deny":
+            return Verdict(decision="allow")
+        verdict = Verdict(decision="deny", reason=f"request to {url[:200]} blocked: {nav.reason}")
+        self._log("request", verdict, "", url=url)
+        return verdict
+
     def record_answer(self, verdict: Verdict, approved: bool) -> None:
         """The person's answer to an "ask" verdict: a yes grants what was summarized
         (and records the purchase against the daily limit)."""

@@ -74,6 +74,7 @@ class PaymentInfo:
     stage: Literal["details", "submit"]  # entering card details, or paying
     why: str  # what made the action a payment, for the person
     amount_note: str = ""  # why the amount is unknown, when it is
+    ship_to: str = ""  # the delivery address on the page, part of what is approved
 
     @property
     def money(self) -> Money | None:
@@ -134,7 +135,23 @@ def detect(action: Action, obs: Observation, facts: PageFacts, *, dollar: str = 
     el = obs.element(action.index) if isinstance(action, Click | Type | Select | Upload) else None
     amount, currency, note = read_amount(obs, el, dollar=dollar)
     return PaymentInfo(merchant=merchant_of(obs), items=read_items(obs), amount=amount, currency=currency,
-                       stage=stage, why=why, amount_note=note)
+                       stage=stage, why=why, amount_note=note, ship_to=read_ship_to(obs))
+
+
+# "Shipping to: ..." / "Deliver to: ..." / "Delivery address: ...": the colon keeps step
+# indicators such as "1. Shipping address · 2. Delivery" out.
+_SHIP_TO = re.compile(
+    r"\b(?:ship(?:ping)? to|deliver(?:y|ing)? to|delivery address|shipping address)\s*:\s*(.+)", re.I)
+
+
+def read_ship_to(obs: Observation) -> str:
+    """Where the order goes, as the checkout page states it (an approval covers it too:
+    changing the address after approval must ask again)."""
+    for line in obs.text.splitlines():
+        m = _SHIP_TO.search(line)
+        if m and not line.lstrip().startswith("["):  # text on the page, not a button's name
+            return clean_text(m.group(1), 160)
+    return ""
 
 
 def _why(action: Action, obs: Observation, facts: PageFacts) -> tuple[str, Literal["details", "submit"]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import unquote_plus
 
 from ...types import Action
 
@@ -17,8 +18,11 @@ def action_texts(action: Action) -> list[str]:
     return [v for k, v in action.model_dump().items() if isinstance(v, str) and k != "action"]
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"[\s\-.]", "", text)
+def _variants(text: str) -> list[str]:
+    """The text as written, URL-decoded, and with separators removed: a value split by
+    spaces, '+', dashes or dots (or pressed key by key) is still the value."""
+    decoded = unquote_plus(text)
+    return [text, decoded, *(re.sub(r"[\s+\-.]", "", t) for t in (text, decoded))]
 
 
 def literal_secret(action: Action, values: Iterable[tuple[str, str]]) -> str | None:
@@ -26,15 +30,17 @@ def literal_secret(action: Action, values: Iterable[tuple[str, str]]) -> str | N
     texts = action_texts(action)
     if not texts:
         return None
-    squeezed = [_digits(t) for t in texts]
+    variants = [v for t in texts for v in _variants(t)]
+    digits = [re.sub(r"\D", "", v) for v in variants]
     for name, value in values:
         if not value:
             continue
         if len(value) >= MIN_SUBSTRING:
-            if any(value in t for t in texts):
+            squeezed = re.sub(r"[\s+\-.]", "", value)
+            if any(value in v or (squeezed and squeezed in v) for v in variants):
                 return name
-            if value.isdigit() and any(value in s for s in squeezed):  # "4242 4242 ..." too
+            if value.isdigit() and any(value in d for d in digits):  # "4242%204242 ..." too
                 return name
-        elif any(t.strip() == value for t in texts):
+        elif any(v.strip() == value for v in variants):
             return name
     return None
