@@ -10,9 +10,10 @@ from typing import Any
 
 from .agent import Agent, AgentConfig
 from .launch import BrowserOptions
-from .permissions.gate import DenyApprover
+from .permissions.gate import AllowAll, DenyApprover
 from .permissions.vault import Vault
 from .planner.config import ModelConfig
+from .preferences import PreferenceStore
 from .protocols import Approver, Environment, Gate, Planner, RunHook, UserChannel
 
 
@@ -60,10 +61,19 @@ def permissions(*, run_id: str, policy_path: str | None = None, overrides: Mappi
 def build_agent(*, planner: Planner, start_url: str | None = None,
                 browser: BrowserOptions | None = None, environment: Environment | None = None,
                 max_steps: int = 30, verify: bool = True, run_dir: Path | None = None,
-                perms: Permissions | None = None, user: UserChannel | None = None,
-                hooks: Sequence[RunHook] = ()) -> Agent:
+                perms: Permissions | None = None, prefs: PreferenceStore | None = None,
+                user: UserChannel | None = None, hooks: Sequence[RunHook] = ()) -> Agent:
+    """The agent with its gate: the permission policy, and the person's must/never
+    preferences checked before each choice like a permission."""
+    from .preferences import Learner, LearningHook, PreferenceGuard, WithPreferences
+
     config = AgentConfig(max_steps=max_steps, verify=verify, run_dir=run_dir)
+    gate: Gate | None = perms.gate if perms else None
+    hooks = list(hooks)
+    if prefs is not None:
+        gate = WithPreferences(gate or AllowAll(), PreferenceGuard(prefs))
+        hooks.append(LearningHook(Learner(prefs)))  # choices this run made, for `prefs review`
     return Agent(planner=planner, environment=environment, start_url=start_url,
                  browser=browser or BrowserOptions(), user=user, hooks=hooks, config=config,
-                 gate=perms.gate if perms else None, approver=perms.approver if perms else None,
-                 vault=perms.vault if perms else None)
+                 gate=gate, approver=perms.approver if perms else None,
+                 vault=perms.vault if perms else None, preferences=prefs)

@@ -16,18 +16,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
 from .builder import Permissions
 from .planner.config import ModelConfig
+from .preferences import PreferenceStore
 from .protocols import ConfigError
-from .report import describe_action
-from .types import RunResult, StepRecord
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+from .terminal import Progress, TerminalUser, console, out, print_result
+from .types import RunResult
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +53,8 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, default=30, metavar="N")
     p.add_argument("--runs-dir", metavar="DIR", help="where run folders go (default: ./runs)")
     p.add_argument("--no-verify", action="store_true", help="skip the final verification call")
+    p.add_argument("--prefs-db", metavar="FILE",
+                   help="the preference store (default: $OPERATOR_PREFS_DB or the user data folder)")
     add_policy_flags(p)
 
 
@@ -93,46 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
         # Feature modules add their own subcommands: add_commands(sub) sets `handler` on each.
         importlib.import_module(name).add_commands(sub)
     return parser
-
-
-# --- progress ---------------------------------------------------------------
-
-
-class Progress:
-    """Prints one line a step while the agent works (a RunHook)."""
-
-    def on_step(self, step: StepRecord) -> None:
-        parts = []
-        for i, action in enumerate(step.actions):
-            res = step.results[i] if i < len(step.results) else None
-            mark = "[green]✓[/]" if res is not None and res.ok else "[red]✗[/]" if res else "·"
-            parts.append(f"{escape(describe_action(action, res))} {mark}")
-        line = "; ".join(parts) or "[red]no action[/]"
-        model = step.usage.input_tokens + step.usage.output_tokens
-        secs = sum(step.timings.values())
-        console.print(f"[bold]step {step.step}[/] {line} [dim]· page {step.observation_tokens:,} tok · "
-                      f"model {model:,} tok · {secs:.1f}s[/]")
-        if step.reasoning:
-            console.print(f"  [dim]{escape(step.reasoning[:160])}[/]")
-        for err in [step.error, *[r.error for r in step.results if r.error]]:
-            if err:
-                console.print(f"  [yellow]{escape(err[:200])}[/]")
-
-    def on_run_end(self, result: RunResult) -> None:
-        pass
-
-
-def print_result(result: RunResult) -> None:
-    colour = "green" if result.success else "red"
-    console.print(f"[bold {colour}]{'Done' if result.success else 'Not done'}[/]: {result.message}")
-    if result.answer:
-        out.print(result.answer)
-    u = result.usage
-    cost = f"${u.cost_usd:.4f}" if u.cost_usd is not None else "cost unknown"
-    console.print(f"[dim]{result.steps} steps · {u.input_tokens:,} in / {u.output_tokens:,} out tokens · "
-                  f"{cost} · {result.seconds:.1f}s[/]")
-    if result.run_dir:
-        console.print(f"[dim]run: {result.run_dir}  (report: operator report {result.run_dir})[/]")
 
 
 # --- commands ---------------------------------------------------------------
@@ -177,11 +136,13 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                         overrides={**(overrides or {}), **{k: v for k, v in policy_overrides(args).items()
                                                           if v is not None}})
     planner = make_planner(perms)
-    agent = build_agent(planner=planner, start_url=url, perms=perms,
+    prefs = PreferenceStore(args.prefs_db)
+    agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
                         browser=browser_options(headed=args.headed, profile=args.profile,
                                                 cdp_url=args.cdp_url),
                         max_steps=args.max_steps, verify=not args.no_verify, run_dir=run_dir,
-                        hooks=[Progress()])
+                        user=TerminalUser(prefs) if sys.stdin.isatty() else None,
+                        hooks=[Progress(prefs)])
     console.print(f"[bold]Task:[/] {escape(task)}" + (f"  [dim]({escape(url)})[/]" if url else ""))
     try:
         result = await _with_interrupts(agent, agent.run(task))
@@ -189,6 +150,7 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
         console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
         return 130
     finally:
+        prefs.close()
         closer = getattr(planner, "aclose", None)
         if closer is not None:
             await closer()  # the model client's connections
@@ -316,7 +278,8 @@ def _normalise_url(url: str) -> str:
 
 # Modules with `add_commands(subparsers)`; each parser sets handler=fn(args) -> exit code
 # (async, or plain when the command blocks and owns Ctrl+C itself).
-EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_agent.sites.serve"]
+EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_agent.sites.serve",
+                         "operator_agent.preferences.commands"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,
