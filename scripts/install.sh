@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras=""
-if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+extras="[desktop]"
+if [ "${1:-}" = "--test" ]; then extras="[test,desktop]"; fi
 
 is_root_debian() { [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; }
 apt_updated=""
@@ -37,6 +37,16 @@ if [ ! -x .venv/bin/python ]; then
       echo "operator: cannot create a virtual environment: install python3-venv, then run this again" >&2
       exit 2
     fi
+  fi
+fi
+
+# Desktop mode reads the screen with Tesseract and runs programs on a virtual X screen.
+if ! command -v tesseract >/dev/null || ! command -v Xvfb >/dev/null; then
+  if is_root_debian; then
+    echo "operator: installing tesseract-ocr, xvfb (desktop mode) ..." >&2
+    apt_install tesseract-ocr tesseract-ocr-eng xvfb xauth python3-tk fonts-dejavu-core openbox
+  else
+    echo "operator: desktop mode needs tesseract-ocr and xvfb (apt-get install tesseract-ocr xvfb)" >&2
   fi
 fi
 

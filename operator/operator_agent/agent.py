@@ -22,6 +22,7 @@ from .protocols import (
     Approver,
     Environment,
     Gate,
+    PersonStopped,
     Planner,
     PlannerError,
     PreferenceSource,
@@ -139,6 +140,9 @@ class Agent:
             result = RunResult(task=task, success=stop.success, answer=stop.answer,
                                stop_reason=stop.reason, message=stop.message, steps=state.steps,
                                usage=state.usage, verification=stop.verification)
+        except PersonStopped as exc:
+            result = RunResult(task=task, success=False, stop_reason="stopped", steps=state.steps,
+                               usage=state.usage, message=f"stopped by the person: {exc}")
         except (asyncio.CancelledError, KeyboardInterrupt):
             result = RunResult(task=task, success=False, stop_reason="stopped", steps=state.steps,
                                usage=state.usage, message=f"interrupted after {state.steps} steps")

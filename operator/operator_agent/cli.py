@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="do a task in the browser")
     run.add_argument("task", help='what to do, in plain words, e.g. "buy a USB-C cable under $15"')
     run.add_argument("--url", help="page to start on")
+    run.add_argument("--desktop", action="store_true",
+                     help="drive the desktop (screenshots, OCR, mouse and keyboard) instead of a browser")
+    run.add_argument("--display", metavar=":N", help="the X display for --desktop (default: $DISPLAY)")
     _model_flags(run)
     _browser_flags(run)
     _run_flags(run)
@@ -126,7 +129,7 @@ async def _with_interrupts(agent: Any, coro: Awaitable[RunResult]) -> RunResult:
 
 async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                      make_planner: Callable[[Permissions], Any],
-                     overrides: dict[str, Any] | None = None) -> int:
+                     overrides: dict[str, Any] | None = None, environment: Any = None) -> int:
     from .builder import browser_options, build_agent, permissions
     from .permissions.commands import policy_overrides
     from .traces import new_run_dir
@@ -137,7 +140,7 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                                                           if v is not None}})
     planner = make_planner(perms)
     prefs = PreferenceStore(args.prefs_db)
-    agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
+    agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs, environment=environment,
                         browser=browser_options(headed=args.headed, profile=args.profile,
                                                 cdp_url=args.cdp_url),
                         max_steps=args.max_steps, verify=not args.no_verify, run_dir=run_dir,
@@ -174,6 +177,12 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
     # Fail fast, before a browser starts, when no model is configured.
     ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key, vision=args.vision)
+    if args.desktop:
+        from .desktop import open_desktop_session
+
+        session = open_desktop_session(args.display)  # ConfigError says how to run under Xvfb
+        async with session as env:
+            return await _run_agent(args, args.task, None, make_planner, environment=env)
     url = _normalise_url(args.url) if args.url else None
     return await _run_agent(args, args.task, url, make_planner)
 

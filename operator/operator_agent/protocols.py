@@ -27,6 +27,11 @@ class PlannerError(Exception):
     """The planner could not produce a valid decision (after retries and repair)."""
 
 
+class PersonStopped(Exception):
+    """The person stopped the run from outside the agent (e.g. the mouse thrown into a
+    screen corner, pyautogui's fail-safe): end it now, as stopped, keeping the trace."""
+
+
 class ConfigError(Exception):
     """Bad input from the person (flags, environment): one line that says what to do."""
 

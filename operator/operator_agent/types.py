@@ -179,9 +179,41 @@ class Done(_Model):
     success: bool = True
 
 
+class MoveMouse(_Model):
+    """Move the mouse (desktop) onto the element with this index, or to screen pixel x, y."""
+
+    action: Literal["move"] = "move"
+    index: int | None = None
+    x: int | None = None
+    y: int | None = None
+
+
+class ClickAt(_Model):
+    """Click at screen pixel x, y (desktop), where no listed element is."""
+
+    action: Literal["click_at"] = "click_at"
+    x: int
+    y: int
+    button: Literal["left", "right", "middle"] = "left"
+    double: bool = False
+
+
+class Drag(_Model):
+    """Hold the button from one element or point and release it on another (desktop)."""
+
+    action: Literal["drag"] = "drag"
+    from_index: int | None = None
+    from_x: int | None = None
+    from_y: int | None = None
+    to_index: int | None = None
+    to_x: int | None = None
+    to_y: int | None = None
+    button: Literal["left", "right", "middle"] = "left"
+
+
 Action = Annotated[
     Click | Type | Select | Press | Scroll | Navigate | Back | SwitchTab | CloseTab
-    | Upload | Wait | AskUser | Done,
+    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag,
     Field(discriminator="action"),
 ]
 

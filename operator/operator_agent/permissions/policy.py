@@ -34,7 +34,10 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "spending": ("currency", "max_purchase", "max_daily"),
     "payments": ("frame_hosts",),
     "approval": ("without_asking",),
+    "desktop": ("sensitive_windows",),
 }
+# Windows whose titles look like these ask before the agent acts on them.
+DEFAULT_SENSITIVE_WINDOWS = ("*Bank*", "*Password*", "*KeePass*", "*Bitwarden*", "*1Password*", "*Wallet*")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +53,7 @@ class Policy:
     max_purchase: Decimal = Decimal(100)
     max_daily: Decimal = Decimal(200)
     without_asking: frozenset[str] = field(default_factory=frozenset)
+    sensitive_windows: tuple[str, ...] = DEFAULT_SENSITIVE_WINDOWS  # title globs, desktop mode
     source: str = "<default>"
 
     # --- loading -----------------------------------------------------------------
@@ -177,8 +181,16 @@ def _from_dict(data: dict[str, Any], source: str) -> Policy:
         max_daily=_limit("[spending] max_daily", spend.get("max_daily", 200), currency),
         without_asking=frozenset(_choices("[approval] without_asking",
                                           sections["approval"].get("without_asking", []), KINDS)),
+        sensitive_windows=_globs("[desktop] sensitive_windows", sections["desktop"].get(
+            "sensitive_windows", list(DEFAULT_SENSITIVE_WINDOWS))),
         source=source,
     )
+
+
+def _globs(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Bad(key, 'a list of window-title patterns like ["*Bank*"]', value)
+    return tuple(value)
 
 
 def _patterns(key: str, value: object) -> tuple[DomainPattern, ...]:

@@ -11,10 +11,25 @@ spending ledger when a purchase is approved).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from typing import Any
 
 from ..traces import REDACTED, Redactor
-from ..types import Action, AskUser, Click, Done, Navigate, Observation, Press, Select, Type, Upload, Verdict
+from ..types import (
+    Action,
+    AskUser,
+    Click,
+    ClickAt,
+    Done,
+    Drag,
+    Navigate,
+    Observation,
+    Press,
+    Select,
+    Type,
+    Upload,
+    Verdict,
+)
 from .approvals import (
     ApprovalBook,
     Grant,
@@ -36,9 +51,10 @@ from .placeholders import has_placeholder
 from .policy import Policy, shipped_sites
 from .vault import Vault, VaultError
 
-_ACTING = (Click, Type, Select, Upload, Press)  # actions that change something on the page
+_ACTING = (Click, Type, Select, Upload, Press, ClickAt, Drag)  # actions that change something
 _SECRET_TEXT_OK = (Type, Done, AskUser)  # where a placeholder may appear (filled only in Type)
 _NOT_A_SITE = ("about:", "chrome-error:")  # arrival pages with nothing on them
+_DESKTOP = "desktop://"  # desktop observations: windows, not web pages
 # Keys that only move focus or the view: pressing them changes nothing on a site.
 _MOVING_KEYS = {"tab", "shift+tab", "escape", "arrowup", "arrowdown", "arrowleft", "arrowright", "pageup",
                 "pagedown", "home", "end"}
@@ -102,7 +118,7 @@ class PolicyGate:
         """The page the browser is on now (after redirects, meta refresh, a new tab):
         deny means leave it; ask means the person must approve staying."""
         found = _Findings()
-        if not url.startswith(_NOT_A_SITE):
+        if not url.startswith((*_NOT_A_SITE, _DESKTOP)):
             self._add_nav(self.nav.check_url(url, typed=False), found, prefix="arrived at ")
         verdict, key = self._settle(found)
         self._log("arrival", verdict, key, url=url)
@@ -162,8 +178,9 @@ class PolicyGate:
         if self.vault is None:
             found.denials.append("no vault is set up, so secret placeholders cannot be filled in")
             return
+        where = obs.url if obs.url.startswith(_DESKTOP) else origin_of(frame_url(el, obs))
         try:
-            refs = self.vault.check(action.text, origin_of(frame_url(el, obs)))
+            refs = self.vault.check(action.text, where)
         except VaultError as exc:
             found.denials.append(str(exc))
             return
@@ -186,6 +203,9 @@ class PolicyGate:
     def _page(self, action: Action, obs: Observation, found: _Findings) -> None:
         """Acting on a page is checked like entering it (it may have been reached by a
         redirect); an iframe's host only against the deny list."""
+        if obs.url.startswith(_DESKTOP):
+            self._window(obs, found)
+            return
         if not obs.url.startswith(_NOT_A_SITE):
             self._add_nav(self.nav.check_url(obs.url, typed=False), found, prefix="acting on ")
         el = obs.element(action.index) if isinstance(action, Click | Type | Select | Upload) else None
@@ -194,6 +214,21 @@ class PolicyGate:
             if denied is not None:
                 found.denials.append(f"the element is in a frame of {host_of(el.frame)}, denied by the "
                                      f"policy ({denied})")
+
+    def _window(self, obs: Observation, found: _Findings) -> None:
+        """Desktop: a window listed as sensitive (by title) asks once per window per run."""
+        title = obs.title
+        hit = next((p for p in self.policy.sensitive_windows if fnmatch(title.lower(), p.lower())), None)
+        if hit is None:
+            return
+        key = approval_hash("sensitive_site", "window", title)
+        if self.book.is_granted(key):
+            return
+        lines = [f"Act on the window {title!r}", f"  why asked: its title matches {hit!r} "
+                 "([desktop] sensitive_windows)", "  covers: this window for the rest of this run"]
+        grant = Grant(key, "sensitive_site", f"use the window {title!r}")
+        found.needs.append(_Need(grant, f"acting on the sensitive window {title!r}: needs your approval",
+                                 lines))
 
     def _payment(self, action: Action, obs: Observation, found: _Findings) -> None:
         info = payment.detect(action, obs, self._page_facts(obs), dollar=self._dollar())

@@ -14,8 +14,10 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from . import paths
 from .hosts import URLError, parse
@@ -63,8 +65,16 @@ class PlaceholderInfo:
     description: str  # what it is and where it may be typed; never a value
 
 
+DESKTOP = "desktop:"  # a binding to desktop windows by title: "desktop:KeePassXC*"
+
+
 def canonical_origin(url: str) -> str:
-    """`https://Shop.Example/path` -> `https://shop.example:443`. Raises ValueError."""
+    """`https://Shop.Example/path` -> `https://shop.example:443`; `desktop:TITLE-PATTERN`
+    stays as it is (a window-title glob). Raises ValueError."""
+    if url.startswith(DESKTOP) and not url.startswith("desktop://"):
+        if not url[len(DESKTOP):].strip():
+            raise ValueError("a desktop binding needs a window title pattern, e.g. desktop:KeePassXC*")
+        return url
     try:
         parsed = parse(url)
     except URLError as exc:
@@ -72,6 +82,18 @@ def canonical_origin(url: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ValueError(f"not an http(s) origin: {url[:80]!r}")
     return parsed.origin
+
+
+def _window_title(url: str) -> str:
+    parts = url.split("/", 3)
+    return unquote(parts[3]) if len(parts) == 4 else ""
+
+
+def _bound(origins: tuple[str, ...], origin: str, where: str) -> bool:
+    if origin.startswith("desktop://"):  # the focused window's title against title globs
+        return bool(where) and any(o.startswith(DESKTOP) and not o.startswith("desktop://")
+                                   and fnmatchcase(where, o[len(DESKTOP):]) for o in origins)
+    return bool(where) and where in origins
 
 
 @dataclass
@@ -189,9 +211,10 @@ class Vault:
     # --- filling placeholders -----------------------------------------------------------
 
     def check(self, text: str, origin: str) -> list[Ref]:
-        """The placeholders in `text`, each known and bound to `origin`; raises VaultError."""
+        """The placeholders in `text`, each known and bound to `origin` (a frame's origin,
+        or a desktop window as desktop://DISPLAY/TITLE); raises VaultError."""
         try:
-            where = canonical_origin(origin)
+            where = _window_title(origin) if origin.startswith("desktop://") else canonical_origin(origin)
         except ValueError:
             where = ""
         refs = refs_in(text)
@@ -202,7 +225,7 @@ class Vault:
                                     f"known: {', '.join(self.names()) or 'none'}")
             if not self._has_field(secret, ref.field):
                 raise UnknownSecret(f"secret {ref.name!r} has no field {ref.field!r}")
-            if where not in secret.origins:
+            if not _bound(secret.origins, origin, where):
                 raise SecretNotAllowed(f"secret {ref.name!r} may only be typed on "
                                        f"{', '.join(secret.origins)}, not on {where or origin[:80]}")
         return refs

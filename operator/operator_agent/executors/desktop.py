@@ -1,0 +1,369 @@
+"""Performs actions on an X display with the mouse and keyboard (pyautogui).
+
+Elements are targeted at the centre of their box from the observation the
+model saw. After every action the screen is left to settle (two equal
+screenshots in a row, with a cap) so the next observation shows its effect.
+pyautogui's fail-safe stays on: a person who throws the mouse into a screen
+corner stops the run (FailSafeStop), and no action of ours moves there.
+
+Besides the shared Action union, the desktop understands a few coordinate
+actions by their `action` name (duck typing, so wiring them into types.py is
+one edit): "move" (index or x, y), "click_at" (x, y, button, double) and
+"drag" (from_index or from_x, from_y; to_index or to_x, to_y; button).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..perception.screen import Window, app_windows, same_screen
+from ..permissions.placeholders import has_placeholder
+from ..protocols import ActionError, PersonStopped
+from ..types import (
+    Action,
+    ActionResult,
+    Back,
+    Click,
+    CloseTab,
+    Element,
+    Navigate,
+    Observation,
+    Press,
+    Scroll,
+    Select,
+    SwitchTab,
+    Type,
+    Upload,
+    Wait,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class FailSafeStop(PersonStopped):
+    """The person moved the mouse into a screen corner: pyautogui's fail-safe. Stop the run."""
+
+
+class Screen(Protocol):
+    """What the executor needs from the perceiver."""
+
+    display: str
+
+    def grab(self) -> np.ndarray: ...
+
+    def observe(self, *, screenshot: bool = False) -> Observation: ...
+
+    def windows(self) -> list[Window]: ...
+
+    def activate(self, window: Window) -> None: ...
+
+
+@dataclass(kw_only=True)
+class SettleOptions:
+    """How the executor waits for the screen after an action (seconds, pixels)."""
+
+    delay: float = 0.05  # before the first screenshot: let the program start reacting
+    interval: float = 0.05  # between the screenshots compared
+    cap: float = 3.0  # an animation never settles: give up after this long
+    tolerance: int = 64  # changed pixels still counted as equal (a blinking caret)
+    pause: float = 0.1  # pyautogui.PAUSE: after each call, so a person can reach a corner
+
+
+# Key names as the model writes them (browser-style) -> pyautogui's names.
+_KEYS = {
+    "control": "ctrl", "ctrl": "ctrl", "shift": "shift", "alt": "alt", "option": "alt",
+    "meta": "win", "super": "win", "win": "win", "cmd": "win", "command": "win",
+    "enter": "enter", "return": "enter", "escape": "esc", "esc": "esc", "space": " ",
+    "arrowup": "up", "arrowdown": "down", "arrowleft": "left", "arrowright": "right",
+    "pageup": "pageup", "pagedown": "pagedown", "backspace": "backspace", "delete": "delete",
+    "del": "delete", "insert": "insert", "tab": "tab", "home": "home", "end": "end",
+    "plus": "+", "minus": "-", "printscreen": "printscreen", "capslock": "capslock",
+}
+WHEEL_PER_PAGE = 5  # mouse-wheel clicks for one "page" of Scroll
+
+
+def key_combo(combo: str) -> list[str]:
+    """`Control+Shift+S` -> ["ctrl", "shift", "s"]; `Control++` -> ["ctrl", "+"]."""
+    parts = combo.split("+")
+    if combo.endswith("++"):
+        parts = [*parts[:-2], "+"]
+    keys = []
+    for part in parts:
+        name = part.strip()
+        if not name:
+            raise ActionError(f"cannot read the key combination {combo!r}")
+        mapped = _KEYS.get(name.lower(), name if len(name) == 1 else name.lower())
+        # In a combination a letter is the key, not a capital: Control+S is ctrl+s.
+        keys.append(mapped.lower() if len(parts) > 1 and len(mapped) == 1 else mapped)
+    return keys
+
+
+def load_pyautogui(display: str) -> ModuleType:
+    """pyautogui bound to `display`, with its fail-safe on.
+
+    pyautogui opens the X display named by $DISPLAY when its X11 module is
+    imported, so that module is (re)loaded with DISPLAY set to ours; the
+    process environment is restored afterwards. pyautogui is one per process:
+    sessions on two displays may alternate, not act at the same time.
+    """
+    x11 = sys.modules.get("pyautogui._pyautogui_x11")
+    if x11 is not None and x11._display.get_display_name() == display:
+        return sys.modules["pyautogui"]
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    try:
+        import pyautogui
+
+        x11 = sys.modules.get("pyautogui._pyautogui_x11")
+        if x11 is not None and x11._display.get_display_name() != display:
+            importlib.reload(x11)  # new connection and keymap, same module object pyautogui holds
+    finally:
+        if old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old
+    w, h = pyautogui.size()
+    pyautogui.FAILSAFE = True
+    pyautogui.FAILSAFE_POINTS[:] = [(0, 0), (0, h - 1), (w - 1, 0), (w - 1, h - 1)]
+    return pyautogui
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().strip(".:…").casefold()
+
+
+class DesktopExecutor:
+    """Acts on the screen the perceiver looks at. Blocking: call from one worker thread."""
+
+    def __init__(self, screen: Screen, *, settle: SettleOptions | None = None, vault: Any = None) -> None:
+        self.screen = screen
+        self.options = settle or SettleOptions()
+        self.vault = vault  # {{secret:NAME}} becomes a value only here, for windows it is bound to
+
+    @property
+    def gui(self) -> ModuleType:
+        gui = load_pyautogui(self.screen.display)  # re-bound if another session moved it
+        gui.PAUSE = self.options.pause
+        return gui
+
+    # --- the entry point ------------------------------------------------------------
+
+    def perform(self, action: Action | Any, observation: Observation) -> ActionResult:
+        index = getattr(action, "index", None)
+        target = observation.element(index) if isinstance(index, int) else None
+        try:
+            detail = self._dispatch(action, observation)
+        except ActionError as exc:
+            return ActionResult(ok=False, error=str(exc), target=target)
+        except Exception as exc:
+            if type(exc).__name__ == "FailSafeException":
+                raise FailSafeStop("the mouse was moved into a screen corner: pyautogui's fail-safe "
+                                   "stopped the run") from exc
+            raise
+        self.settle()
+        return ActionResult(ok=True, detail=detail, target=target)
+
+    def settle(self) -> bool:
+        """Wait for two equal screenshots in a row (True), or the cap (False)."""
+        o = self.options
+        deadline = time.monotonic() + o.cap
+        time.sleep(o.delay)
+        prev = self.screen.grab()
+        while time.monotonic() < deadline:
+            time.sleep(o.interval)
+            cur = self.screen.grab()
+            if same_screen(prev, cur, tolerance=o.tolerance):
+                return True
+            prev = cur
+        return False
+
+    # --- dispatch ---------------------------------------------------------------------
+
+    def _dispatch(self, action: Action | Any, obs: Observation) -> str:
+        g = self.gui
+        match action:
+            case Click():
+                x, y = self._point(obs, action.index)
+                g.click(x, y, clicks=2 if action.double else 1, interval=0.05, button=action.button)
+                return f"{'double-' if action.double else ''}clicked [{action.index}]"
+            case Type():
+                return self._type(action, obs)
+            case Select():
+                return self._select(action, obs)
+            case Press():
+                for combo in action.keys.split():
+                    keys = key_combo(combo)
+                    bad = [k for k in keys if not g.isValidKey(k)]
+                    if bad:
+                        raise ActionError(f"unknown key {bad[0]!r} in {combo!r}")
+                    g.hotkey(*keys)
+                return f"pressed {action.keys}"
+            case Scroll():
+                return self._scroll(action, obs)
+            case Wait():
+                return self._wait(action.seconds)
+            case SwitchTab():
+                return self._switch(action.tab)
+            case Navigate() | Back():
+                raise ActionError("there is no address bar on the desktop: open programs and files "
+                                  "through their windows, menus or icons")
+            case CloseTab():
+                raise ActionError("closing windows directly is not supported: use the window's own "
+                                  "close button or menu")
+            case Upload():
+                raise ActionError("on the desktop, choose files in the program's file dialog")
+        return self._coordinate_action(action, obs)
+
+    def _coordinate_action(self, action: Any, obs: Observation) -> str:
+        name = getattr(action, "action", "")
+        g = self.gui
+        if name == "move":
+            x, y = self._where(obs, action, "")
+            g.moveTo(x, y)
+            return f"moved the mouse to ({x}, {y})"
+        if name == "click_at":
+            x, y = self._xy(action.x, action.y)
+            double = bool(getattr(action, "double", False))
+            g.click(x, y, clicks=2 if double else 1, interval=0.05, button=getattr(action, "button", "left"))
+            return f"clicked at ({x}, {y})"
+        if name == "drag":
+            x0, y0 = self._where(obs, action, "from_")
+            x1, y1 = self._where(obs, action, "to_")
+            g.moveTo(x0, y0)
+            g.dragTo(x1, y1, duration=0.3, button=getattr(action, "button", "left"))
+            return f"dragged from ({x0}, {y0}) to ({x1}, {y1})"
+        raise ActionError(f"the desktop cannot perform {name!r}")
+
+    # --- targets ------------------------------------------------------------------------
+
+    def _element(self, obs: Observation, index: int) -> Element:
+        el = obs.element(index)
+        if el is None or el.bbox is None:
+            raise ActionError(f"there is no element [{index}] on the screen; look again")
+        return el
+
+    def _point(self, obs: Observation, index: int) -> tuple[int, int]:
+        cx, cy = self._element(obs, index).bbox.center  # type: ignore[union-attr]
+        return self._xy(cx, cy)
+
+    def _xy(self, x: float, y: float) -> tuple[int, int]:
+        w, h = self.gui.size()
+        xi, yi = round(x), round(y)
+        if not (0 <= xi < w and 0 <= yi < h):
+            raise ActionError(f"({xi}, {yi}) is outside the {w}x{h} screen")
+        if (xi, yi) in self.gui.FAILSAFE_POINTS:
+            raise ActionError("the screen corners are the fail-safe: choose a point inside the screen")
+        return xi, yi
+
+    def _where(self, obs: Observation, action: Any, prefix: str) -> tuple[int, int]:
+        index = getattr(action, f"{prefix}index", None)
+        if index is not None:
+            return self._point(obs, int(index))
+        x, y = getattr(action, f"{prefix}x", None), getattr(action, f"{prefix}y", None)
+        if x is None or y is None:
+            raise ActionError(f"give {prefix}index or both {prefix}x and {prefix}y")
+        return self._xy(float(x), float(y))
+
+    # --- typing, choosing, scrolling ----------------------------------------------------
+
+    def _type(self, action: Type, obs: Observation) -> str:
+        g = self.gui
+        text = self._substitute(action.text, obs)
+        mapping = getattr(sys.modules.get("pyautogui._pyautogui_x11"), "keyboardMapping", None)
+        if mapping is not None:
+            bad = sorted({c for c in text if mapping.get(c) is None and c not in "\n\t"})
+            if bad:
+                raise ActionError("cannot type " + ", ".join(repr(c) for c in bad[:5])
+                                  + " with this keyboard layout (only what the keys have)")
+        x, y = self._point(obs, action.index)
+        g.click(x, y)
+        if action.clear:
+            # To the end, select to the start, delete: works in Tk, GTK and Qt fields alike
+            # (Control+A is "start of line" in Tk and Emacs-style bindings).
+            g.press("end")
+            g.hotkey("shift", "home")
+            g.press("backspace")
+        g.write(text)
+        if action.submit:
+            g.press("enter")
+        return f"typed {len(action.text)} characters into [{action.index}]"
+
+    def _substitute(self, text: str, obs: Observation) -> str:
+        if not has_placeholder(text):
+            return text
+        if self.vault is None:
+            raise ActionError("no secrets are set up: the person adds them with `operator vault add-...`")
+        try:
+            return str(self.vault.resolve(text, obs.url))  # bound to desktop://DISPLAY/window-title
+        except Exception as exc:  # VaultError: not allowed here, unknown name
+            raise ActionError(str(exc)) from exc
+
+    def _select(self, action: Select, obs: Observation) -> str:
+        """A drop-down: click it, read what opened, click the option by its text."""
+        target = self._element(obs, action.index)
+        x, y = self._point(obs, action.index)
+        self.gui.click(x, y)
+        self.settle()
+        after = self.screen.observe()
+        before = {(e.name, e.bbox.x if e.bbox else 0, e.bbox.y if e.bbox else 0) for e in obs.elements}
+        wanted = _norm(action.option)
+        def label(e: Element) -> str:
+            return e.name or e.value or ""
+
+        # What the click opened (a menu, a list) comes first; the rest of the screen after.
+        shown = [e for e in after.elements if label(e) and e.bbox is not None and e.bbox != target.bbox]
+        fresh = [e for e in shown if (e.name, e.bbox.x, e.bbox.y) not in before]  # type: ignore[union-attr]
+        pool = fresh or shown
+        exact = [e for e in pool if _norm(label(e)) == wanted]
+        near = [e for e in pool if wanted and wanted in _norm(label(e))]
+        choice = (exact or near or [None])[0]
+        if choice is None or choice.bbox is None:
+            self.gui.press("esc")
+            seen = ", ".join(f'"{label(e)}"' for e in fresh[:12]) or "nothing new"
+            raise ActionError(f'no option "{action.option}" appeared after clicking [{action.index}] '
+                              f"(it showed: {seen})")
+        cx, cy = self._xy(*choice.bbox.center)
+        self.gui.click(cx, cy)
+        return f'chose "{label(choice)}" in [{action.index}]'
+
+    def _scroll(self, action: Scroll, obs: Observation) -> str:
+        g = self.gui
+        if action.index is not None:
+            x, y = self._point(obs, action.index)
+        else:
+            focused = next((w for w in self.screen.windows() if w.focused), None)
+            if focused is not None:
+                x, y = self._xy(*focused.region.center)
+            else:
+                w, h = g.size()
+                x, y = w // 2, h // 2
+        clicks = max(1, round(action.pages * WHEEL_PER_PAGE))
+        if action.direction in ("up", "down"):
+            g.scroll(clicks if action.direction == "up" else -clicks, x=x, y=y)
+        else:
+            g.hscroll(clicks if action.direction == "right" else -clicks, x=x, y=y)
+        return f"scrolled {action.direction} {action.pages:g} page(s)"
+
+    def _wait(self, seconds: float) -> str:
+        start = self.screen.grab()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+            if not same_screen(start, self.screen.grab(), tolerance=self.options.tolerance):
+                return "the screen changed"
+        return f"waited {seconds:g}s, nothing changed"
+
+    def _switch(self, tab: int) -> str:
+        wins = app_windows(self.screen.windows())
+        if not 0 <= tab < len(wins):
+            raise ActionError(f"there is no window {tab}; windows: 0-{len(wins) - 1}")
+        self.screen.activate(wins[tab])
+        return f'switched to the window "{wins[tab].title}"'
