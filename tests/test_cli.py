@@ -59,7 +59,8 @@ def test_no_model_configured(tmp_path: Path) -> None:
     r = cli(tmp_path, "run", "do it", "--url", "http://127.0.0.1:9/")
     assert r.returncode == 2
     line = one_line(r.stderr)
-    assert "no model configured" in line and "OPERATOR_MODEL" in line
+    assert "no model is configured" in line and "OPERATOR_MODEL" in line
+    assert "buy-usb-cable" in line  # the taught skills it knows
 
 
 def test_unreachable_url(tmp_path: Path) -> None:
@@ -84,13 +85,14 @@ def test_report_of_unknown_run(tmp_path: Path) -> None:
 def test_demo_buys_a_cable_on_the_practice_shop_and_reports(tmp_path: Path) -> None:
     r = cli(tmp_path, "demo")
     assert r.returncode == 0, r.stderr
-    assert "Ordered: order BC-" in r.stdout
+    assert "Order number · BC-" in r.stdout
     assert "No model configured" in r.stderr and "the shop recorded order BC-" in r.stderr
     price = float(re.search(r"USB-C[^$]*\$(\d+\.\d\d)", r.stderr.split("the shop recorded")[1]).group(1))
     assert price < 15  # what the task asked for, as the server recorded it
     assert "demo1234" not in r.stderr and "4242 4242" not in r.stderr  # typed secrets never shown
     audit = cli(tmp_path, "audit")
-    assert audit.returncode == 0 and "pre-approved by the policy ([approval] without_asking payment)" in audit.stdout
+    assert audit.returncode == 0
+    assert "pre-approved by the policy ([approval] without_asking payment)" in audit.stdout
     rep = cli(tmp_path, "report", "last")
     assert rep.returncode == 0, rep.stderr
     report = Path(rep.stdout.strip())

@@ -172,11 +172,20 @@ async def cmd_run(args: argparse.Namespace) -> int:
     _check_max_steps(args)
 
     def make_planner(perms: Permissions) -> Any:
-        return model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                             vision=args.vision, vault=perms.vault)
+        from .skills.use import SkillAwarePlanner  # the model may call a taught skill as one action
 
-    # Fail fast, before a browser starts, when no model is configured.
-    ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key, vision=args.vision)
+        return SkillAwarePlanner(model_planner(model=args.model, base_url=args.base_url,
+                                               api_key=args.api_key, vision=args.vision, vault=perms.vault))
+
+    try:  # before a browser starts: which planner can do this?
+        ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                            vision=args.vision)
+    except ConfigError:
+        if args.desktop:
+            raise
+        from .skills.commands import run_offline  # no model: the best-fitting taught skill
+
+        return await run_offline(args)
     if args.desktop:
         from .desktop import open_desktop_session
 
@@ -191,20 +200,23 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job: buy a USB-C cable under $15 on the practice shop."""
     from .builder import model_planner
     from .demo import shop
-    from .planner.scripted import ScriptedPlanner
     from .sites import PracticeSites
 
     _check_max_steps(args)
 
+    try:
+        ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                            vision=args.vision)
+        have_model = True
+    except ConfigError:
+        have_model = False
+        console.print("[yellow]No model configured:[/] the demo replays the skill taught on the practice "
+                      "shop (no model needed) through the real loop and permission gate. Set "
+                      "OPERATOR_MODEL (and OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
+
     def make_planner(perms: Permissions) -> Any:
-        try:
-            return model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                                 vision=args.vision, vault=perms.vault)
-        except ConfigError:
-            console.print("[yellow]No model configured:[/] the demo drives a real browser through the "
-                          "real loop and permission gate, with the model's choices scripted. Set "
-                          "OPERATOR_MODEL (and OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
-            return ScriptedPlanner([shop.decide] * args.max_steps)
+        return model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                             vision=args.vision, vault=perms.vault)
 
     overrides: dict[str, Any] = {}
     if not sys.stdin.isatty():
@@ -214,7 +226,12 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         console.print("[dim]non-interactive demo: purchases up to $30 need no approval "
                       "(as with --without-asking payment --max-purchase 30)[/]")
     with PracticeSites(seed=0) as sites:
-        code = await _run_agent(args, shop.TASK, sites.shop_url, make_planner, overrides)
+        if have_model:
+            code = await _run_agent(args, shop.TASK, sites.shop_url, make_planner, overrides)
+        else:
+            from .skills.commands import run_demo
+
+            code = await run_demo(args, sites.shop_url + "/", overrides)
         for order in sites.state("shop")["orders"]:
             items = ", ".join(f"{i['quantity']} × {i['title']} ({i['colour']}, {i['size']}) "
                               f"${i['unit_price']:.2f}" for i in order["items"])
@@ -288,7 +305,7 @@ def _normalise_url(url: str) -> str:
 # Modules with `add_commands(subparsers)`; each parser sets handler=fn(args) -> exit code
 # (async, or plain when the command blocks and owns Ctrl+C itself).
 EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_agent.sites.serve",
-                         "operator_agent.preferences.commands"]
+                         "operator_agent.preferences.commands", "operator_agent.skills.commands"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,

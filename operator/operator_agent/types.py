@@ -211,9 +211,18 @@ class Drag(_Model):
     button: Literal["left", "right", "middle"] = "left"
 
 
+class UseSkill(_Model):
+    """Run a taught skill (from the SKILLS list in the task) with these parameter values; its
+    steps are replayed for you, each checked by the permission layer, then you see the page again."""
+
+    action: Literal["use_skill"] = "use_skill"
+    name: str
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+
 Action = Annotated[
     Click | Type | Select | Press | Scroll | Navigate | Back | SwitchTab | CloseTab
-    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag,
+    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | UseSkill,
     Field(discriminator="action"),
 ]
 

@@ -503,7 +503,24 @@ async def test_page_text_cannot_write_preferences(scene: Scene) -> None:
     store.close()
 
 
-async def test_page_text_cannot_write_skills() -> None:
-    # When skills land: an injection page during a skill replay (and a model heal) must change
-    # no skill file unless the person accepts the heal.
-    pytest.skip("skills do not exist yet (issue #6): a page must not write a skill once they do")
+async def test_page_text_cannot_write_skills(sites, context, tmp_path, monkeypatch) -> None:
+    """A replay on pages that changed (the redesigned shop: ids renamed, buttons reworded)
+    heals its steps from what the page shows, but the page never writes a skill file:
+    heals are only proposed; only the person's acceptance saves them."""
+    from operator_agent.skills import format as skill_format
+    from operator_agent.skills.commands import demo_values
+    from operator_agent.skills.library import SkillLibrary
+    from operator_agent.skills.run import run_skill
+    from operator_agent.skills.values import resolve
+
+    writes: list[object] = []
+    monkeypatch.setattr(skill_format, "save_skill", lambda *a, **k: writes.append(a))
+    sites.configure(variant=True, newsletter_delay_ms=-1)
+    entry = SkillLibrary().get("buy-usb-cable")
+    shipped = {p: p.read_bytes() for p in entry.path.parent.glob("*.yaml")}
+    values = resolve(entry.skill, {**demo_values(), "query": "usb-c cable", "max_price": "15"})
+    run = await run_skill(entry.skill, values, url=sites.shop_url + "/", context=context, perms=None,
+                          runs_dir=tmp_path)
+    assert run.planner.heals, "the redesigned page should have made the replay heal"
+    if writes or any(p.read_bytes() != b for p, b in shipped.items()):
+        raise Breach("a skill file was written without the person accepting a heal")

@@ -62,6 +62,7 @@ class Knobs:
     slow_ms: int = 1500  # how long the flight search endpoint takes to answer
     results_batch: int = 10  # flight results loaded per scroll
     cookie_banner: bool = True  # both sites ask for cookie consent until answered
+    variant: bool = False  # a redesign: renamed ids and classes, moved layout, reworded buttons (variant.py)
 
     def __post_init__(self) -> None:
         self.set_baseline()

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import cards
 from .common import Db, Knobs, admin_routes, dollars, money, static_mount, templates, token
+from .variant import VariantMiddleware
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS intents (
@@ -149,4 +151,4 @@ def create_app(processor: Processor, knobs: Knobs) -> Starlette:
         *admin_routes(processor.state, reset, knobs),
         static_mount("payments"),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, middleware=[Middleware(VariantMiddleware, enabled=lambda: knobs.variant)])

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from ..common import Knobs, admin_routes, static_mount, templates
 from ..payments import Processor
 from ..sessions import SessionCookie
+from ..variant import VariantMiddleware
 from .data import AIRLINE_BY_CODE, AIRPORT_BY_CODE, AIRPORTS
 from .search import Schedule, seat_kind
 from .state import FlightState
@@ -102,4 +103,6 @@ class Flights:
 
         routes = [*browse.routes(self), *booking.routes(self),
                   *admin_routes(self.snapshot, self.reset, self.knobs), static_mount("flights")]
-        return Starlette(routes=routes, middleware=[Middleware(SessionCookie, cookie=SESSION_COOKIE)])
+        return Starlette(routes=routes, middleware=[
+            Middleware(SessionCookie, cookie=SESSION_COOKIE),
+            Middleware(VariantMiddleware, enabled=lambda: self.knobs.variant)])

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from ..common import Knobs, admin_routes, dollars, static_mount, templates
 from ..payments import Processor
 from ..sessions import SessionCookie, session_id
+from ..variant import VariantMiddleware
 from .catalog import CATEGORY_NAMES, Catalog
 from .state import Account, ShopState
 
@@ -100,4 +101,6 @@ class Shop:
             Route("/api/sessions/expire", expire, methods=["POST"]),
             static_mount("shop"),
         ]
-        return Starlette(routes=routes, middleware=[Middleware(SessionCookie, cookie=SESSION_COOKIE)])
+        return Starlette(routes=routes, middleware=[
+            Middleware(SessionCookie, cookie=SESSION_COOKIE),
+            Middleware(VariantMiddleware, enabled=lambda: self.knobs.variant)])

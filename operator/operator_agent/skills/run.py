@@ -1,0 +1,76 @@
+"""Running a skill through the normal agent loop: a SkillPlanner, a browser session
+whose perceiver also describes elements the way the recorder did, and the
+permission layer exactly as for a model's actions (builder.permissions())."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import BrowserContext
+
+from ..builder import Permissions, build_agent
+from ..launch import BrowserOptions
+from ..protocols import Planner, RunHook
+from ..session import BrowserSession
+from ..types import RunResult
+from .features import EnrichingPerceiver
+from .format import Skill
+from .heal import ModelHealer
+from .replay import SkillPlanner
+from .templates import fill
+
+
+@dataclass
+class SkillRun:
+    result: RunResult
+    planner: SkillPlanner
+
+
+def skill_task(skill: Skill, planner: SkillPlanner) -> str:
+    shown = {k: v for k, v in planner.values.items() if skill.parameters[k].type != "secret"}
+    return f"Run the skill {skill.name}: {fill(skill.description, shown) or skill.name}"
+
+
+def max_steps_for(skill: Skill) -> int:
+    # Room for waits, scrolls and a pop-up or two besides the steps themselves.
+    return max(30, 3 * len(skill.steps) + 10)
+
+
+@contextlib.asynccontextmanager
+async def skill_session(start_url: str, *, browser: BrowserOptions | None = None,
+                        context: BrowserContext | None = None,
+                        perms: Permissions | None = None) -> AsyncIterator[BrowserSession]:
+    """A browser session (own browser, or on `context`) at `start_url`, for replays."""
+    vault = perms.vault if perms else None
+    if context is not None:
+        session = BrowserSession(context, perceiver=EnrichingPerceiver(), vault=vault)
+        await session.goto(start_url)
+        yield session
+        return
+    async with BrowserSession.open(browser, start_url=start_url, perceiver=EnrichingPerceiver(),
+                                   vault=vault) as session:
+        yield session
+
+
+async def run_skill(skill: Skill, values: Mapping[str, str], *, url: str | None = None,
+                    browser: BrowserOptions | None = None, context: BrowserContext | None = None,
+                    perms: Permissions | None = None, healer: Planner | None = None,
+                    hooks: Sequence[RunHook] = (), runs_dir: Path | None = None, run_dir: Path | None = None,
+                    report: Callable[[str], None] | None = None, max_steps: int | None = None,
+                    **planner_options: Any) -> SkillRun:
+    """Replay `skill` with resolved `values` (values.resolve); returns the run and the planner
+    (its heals and notes). `healer`: a model planner asked about steps that cannot be found."""
+    start = url or skill.start_url
+    planner = SkillPlanner(skill, values, base_url=start, healer=ModelHealer(healer) if healer else None,
+                           report=report, **planner_options)
+    async with skill_session(start, browser=browser, context=context, perms=perms) as session:
+        agent = build_agent(planner=planner, environment=session, start_url=start, perms=perms,
+                            max_steps=max_steps or max_steps_for(skill), run_dir=run_dir, hooks=hooks)
+        if runs_dir is not None and run_dir is None:
+            agent.config.runs_dir = runs_dir
+        result = await agent.run(skill_task(skill, planner))
+    return SkillRun(result, planner)
