@@ -50,6 +50,11 @@ if ! command -v tesseract >/dev/null || ! command -v Xvfb >/dev/null; then
   fi
 fi
 
+# The Ray test runs its cluster in a network namespace with only loopback up.
+if [ "${1:-}" = "--test" ] && ! command -v ip >/dev/null && is_root_debian; then
+  apt_install iproute2
+fi
+
 echo "operator: installing Python packages into .venv ..." >&2
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
 # Finds Chromium (OPERATOR_CHROMIUM, Playwright's own, /usr/bin/chromium) or installs Debian's.

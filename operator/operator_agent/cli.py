@@ -305,7 +305,8 @@ def _normalise_url(url: str) -> str:
 # Modules with `add_commands(subparsers)`; each parser sets handler=fn(args) -> exit code
 # (async, or plain when the command blocks and owns Ctrl+C itself).
 EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_agent.sites.serve",
-                         "operator_agent.preferences.commands", "operator_agent.skills.commands"]
+                         "operator_agent.preferences.commands", "operator_agent.skills.commands",
+                         "operator_agent.evals.commands"]
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
     "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,

@@ -1,0 +1,61 @@
+"""Which tasks changed outcome between two results files (task × seed pairs in both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .results import Key, TaskResult, by_key
+
+
+@dataclass
+class Comparison:
+    fixed: list[tuple[TaskResult, TaskResult]] = field(default_factory=list)  # failed in A, passes in B
+    broken: list[tuple[TaskResult, TaskResult]] = field(default_factory=list)  # passed in A, fails in B
+    same: int = 0
+    only_a: list[Key] = field(default_factory=list)
+    only_b: list[Key] = field(default_factory=list)
+    rate_a: float = 0.0  # over the pairs in both
+    rate_b: float = 0.0
+
+
+def compare(a: list[TaskResult], b: list[TaskResult]) -> Comparison:
+    ka, kb = by_key(a), by_key(b)
+    both = [k for k in ka if k in kb]
+    out = Comparison(only_a=sorted(k for k in ka if k not in kb), only_b=sorted(k for k in kb if k not in ka))
+    for k in sorted(both):
+        ra, rb = ka[k], kb[k]
+        if ra.success == rb.success:
+            out.same += 1
+        elif rb.success:
+            out.fixed.append((ra, rb))
+        else:
+            out.broken.append((ra, rb))
+    if both:
+        out.rate_a = sum(ka[k].success for k in both) / len(both)
+        out.rate_b = sum(kb[k].success for k in both) / len(both)
+    return out
+
+
+def _why(r: TaskResult) -> str:
+    if r.error:
+        return r.error
+    failed = [f"{c.name}: {c.detail}" for c in r.checks if not c.ok]
+    return failed[0] if failed else r.stop_reason
+
+
+def render(c: Comparison, name_a: str = "A", name_b: str = "B") -> list[str]:
+    """Plain lines for a terminal."""
+    n = c.same + len(c.fixed) + len(c.broken)
+    lines = [f"{n} task × seed pairs in both: {name_a} {c.rate_a:.0%} → {name_b} {c.rate_b:.0%} "
+             f"({len(c.fixed)} now pass, {len(c.broken)} now fail, {c.same} unchanged)"]
+    for title, pairs, mark in (("now fail", c.broken, "✗"), ("now pass", c.fixed, "✓")):
+        if pairs:
+            lines.append(f"{title}:")
+            for ra, rb in pairs:
+                lines.append(f"  {mark} {ra.suite}/{ra.task}#{ra.seed}: "
+                             f"{_why(rb) if not rb.success else 'was: ' + _why(ra)}"[:200])
+    for name, keys in ((name_a, c.only_a), (name_b, c.only_b)):
+        if keys:
+            shown = ", ".join(f"{s}/{t}#{d}" for s, t, d in keys[:8])
+            lines.append(f"only in {name}: {len(keys)} ({shown}{' …' if len(keys) > 8 else ''})")
+    return lines
