@@ -1,43 +1,28 @@
-"""The mouse and keyboard on the real Tk form: coordinate actions (the proposed
-Action models, duck-typed here), key combinations, and errors fed back to the model."""
+"""The mouse and keyboard on the real Tk form: coordinate actions, key combinations,
+and errors fed back to the model."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from operator_agent.executors.desktop import FailSafeStop, key_combo
 from operator_agent.protocols import ActionError
 from operator_agent.testing.script import find_index
-from operator_agent.types import Click, Navigate, Press, Scroll, Select, SwitchTab, Type, Wait
-
-
-# The coordinate actions proposed for types.py, as the executor reads them.
-class MoveMouse(BaseModel):
-    action: Literal["move"] = "move"
-    index: int | None = None
-    x: int | None = None
-    y: int | None = None
-
-
-class ClickAt(BaseModel):
-    action: Literal["click_at"] = "click_at"
-    x: int
-    y: int
-    button: Literal["left", "right", "middle"] = "left"
-    double: bool = False
-
-
-class Drag(BaseModel):
-    action: Literal["drag"] = "drag"
-    from_index: int | None = None
-    from_x: int | None = None
-    from_y: int | None = None
-    to_index: int | None = None
-    to_x: int | None = None
-    to_y: int | None = None
+from operator_agent.types import (
+    Click,
+    ClickAt,
+    Drag,
+    MoveMouse,
+    Navigate,
+    Press,
+    Scroll,
+    Select,
+    SwitchTab,
+    Type,
+    Wait,
+)
 
 
 def test_key_combinations() -> None:
