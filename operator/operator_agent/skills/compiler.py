@@ -87,9 +87,12 @@ def _raw_steps(rec: Recording) -> list[_Raw]:
         after = rec.after.get(r.event.seq)
         if after is not None and path_pattern(after.url or r.after_url) == path_pattern(r.after_url):
             r.after_headings = r.after_headings or list(after.headings or [])
-    while raws and raws[-1].kind == "close_tab":  # the person closing the window at the end
-        raws.pop()
-    return _tidy(raws, rec)
+    tidy = _tidy(raws, rec)
+    # The person closing the window at the end is no step. Checked after tidying: a click
+    # the page reports late can land after the browser's close event in the recording.
+    while tidy and tidy[-1].kind == "close_tab":
+        tidy.pop()
+    return tidy
 
 
 def _tidy(raws: list[_Raw], rec: Recording) -> list[_Raw]:
