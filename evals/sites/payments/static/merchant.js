@@ -1,6 +1,6 @@
-// The payment step: Paylane's card form lives in a cross-origin iframe and reports
-// the result with postMessage; only messages from Paylane's origin are trusted, and
-// the server checks the payment again before placing the order.
+// Paylane's merchant script (served by Paylane, as processors serve theirs): the card form
+// lives in a cross-origin iframe and reports the result with postMessage; only messages
+// from Paylane's origin are trusted, and the merchant's server checks the payment again.
 (function () {
   const frame = document.getElementById('payment-frame');
   const error = document.getElementById('payment-error');
