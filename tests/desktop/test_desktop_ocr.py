@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from operator_agent.perception.ocr import ScreenReader, TesseractPool, TextLine, segment
+from operator_agent.perception.ocr import ScreenReader, TesseractPool, TextLine
 from operator_agent.perception.screen import Region, changed_regions
+from operator_agent.perception.segment import segment
 
 FONTS = [Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
          Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
