@@ -275,7 +275,13 @@ async def run_offline(args: argparse.Namespace) -> int:
     for line in describe_choice(choice):
         console.print(escape(line))
     args.max_steps = max(args.max_steps or 0, max_steps_for(choice.skill))  # run's default (30) may be short
-    return await replay(choice.entry, {k: f.value for k, f in choice.filled.items()}, args)
+    try:
+        return await replay(choice.entry, {k: f.value for k, f in choice.filled.items()}, args)
+    except ConfigError as exc:
+        if str(exc).startswith("cannot open") and not getattr(args, "url", None):
+            raise ConfigError(f"{exc}; the skill starts at {choice.skill.start_url}: for the practice sites "
+                              "run `operator sites serve` first, or pass --url") from exc
+        raise
 
 
 def demo_values() -> dict[str, str]:
