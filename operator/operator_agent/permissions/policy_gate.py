@@ -65,7 +65,7 @@ class _Need:
     grant: Grant
     reason: str
     lines: list[str]
-    auto_ok: bool = True  # may be granted by [approval] without_asking
+    not_covered: str = ""  # why [approval] without_asking cannot grant it ("": it can)
 
 
 @dataclass
@@ -245,8 +245,19 @@ class PolicyGate:
         else:
             label = f"purchase at {info.merchant}: {limits.reason}"
             grant = Grant(key, "payment", label, purchase=info, remember=info.stage == "details")
-            found.needs.append(_Need(grant, f"a purchase needs your approval ({info.why})",
-                                     purchase_summary(info, limits), auto_ok=limits.status == "ok"))
+            not_covered = "" if limits.status == "ok" else self._not_covered(info)
+            lines = purchase_summary(info, limits)
+            if not_covered and "payment" in self.policy.without_asking:
+                lines.append(f"  not pre-approved: {not_covered}")  # the person expects it not to ask
+            found.needs.append(_Need(grant, f"a purchase needs your approval ({info.why})", lines,
+                                     not_covered=not_covered))
+
+    def _not_covered(self, info: payment.PaymentInfo) -> str:
+        """Why [approval] without_asking cannot pre-approve this purchase: its amount cannot
+        be checked against the spending limits."""
+        if info.money is None:
+            return f"its amount could not be read from the page ({info.amount_note or 'no total shown'})"
+        return f"its amount, {info.money}, is not in {self.policy.currency}, the spending limits' currency"
 
     def _account(self, action: Action, obs: Observation, found: _Findings) -> None:
         change = account.detect(action, obs)
@@ -280,7 +291,7 @@ class PolicyGate:
         pending = [n for n in found.needs if n not in earlier]
         asks, auto = [], []
         for need in pending:
-            if need.grant.kind in self.policy.without_asking and need.auto_ok:
+            if need.grant.kind in self.policy.without_asking and not need.not_covered:
                 self._grant(need.grant)  # pre-approved by the person's policy
                 auto.append(need)
             else:
@@ -299,13 +310,26 @@ class PolicyGate:
         reason = "; ".join(n.reason for n in asks)
         key = approval_hash(*sorted(n.grant.key for n in asks))
         if not self.interactive:
-            kinds = ", ".join(sorted({f'"{n.grant.kind}"' for n in asks}))
-            return Verdict(decision="deny", reason=(
-                f"{reason}; nobody can approve it in this non-interactive run (to allow it unattended, "
-                f"add {kinds} to [approval] without_asking in the policy)")), key
+            return Verdict(decision="deny", reason=self._unattended(asks)), key
         summary = summary_text([n.lines for n in asks], key)
         self._pending[summary] = [n.grant for n in asks]
         return Verdict(decision="ask", reason=reason, summary=summary), key
+
+    def _unattended(self, asks: list[_Need]) -> str:
+        """Why a question is a no with nobody to ask, and what would let it through: only
+        advice that would work under this policy (never to set what is already set)."""
+        parts = [n.reason for n in asks]
+        manual = list(dict.fromkeys(n.not_covered for n in asks if n.not_covered))
+        parts += [f"{why}, and [approval] without_asking cannot approve that (it covers only purchases "
+                  "whose amount is checked against the spending limits)" for why in manual]
+        text = "; ".join(parts) + "; nobody can approve it in this non-interactive run"
+        kinds = sorted({n.grant.kind for n in asks} - self.policy.without_asking)
+        if manual:
+            return text + " (to go ahead, run it at a terminal and approve it when asked)"
+        if kinds:
+            shown = ", ".join(f'"{k}"' for k in kinds)
+            return text + f" (to allow it unattended, add {shown} to [approval] without_asking in the policy)"
+        return text
 
     def _grant(self, grant: Grant) -> None:
         entry = None

@@ -6,6 +6,12 @@ well as it can be (total, currency, merchant, item lines) so a person can decide
 and so the approval can be bound to exactly that order. Where several totals
 show, the largest counts: a page cannot talk a purchase under a limit by
 printing a smaller figure next to the real one.
+
+A button that only moves on to the payment step ("Continue to pay", "Go to
+payment") is not a payment, but only where nothing on the page could be paid
+with or for: no card fields, no payment frame, no saved card shown, no order
+total and no amount on the button. Anywhere else the same words count as paying,
+so wording alone never takes a real purchase past the gate.
 """
 
 from __future__ import annotations
@@ -54,6 +60,19 @@ _PAY_ATTR = re.compile(
     r"|complete.?(?:order|purchase|checkout)|confirm.?(?:order|purchase|payment|booking)")
 _PAY_TARGET = re.compile(r"/(?:checkout|orders?|payments?|cart)/(?:submit|place|complete|confirm|pay)\b"
                          r"|/pay(?:ment)?/(?:confirm|submit)\b|/purchase\b|/place.?order\b")
+# The whole text of a control that moves on to the payment step; anything after it
+# ("Continue to pay now", "... and place order") is not just moving on.
+_STEP_TEXT = re.compile(
+    r"(?:(?:continue|proceed|go|move|skip)(?: on)? to|next:?) (?:the )?(?:secure )?"
+    r"(?:pay|payment|checkout|check out|billing)"
+    r"(?: (?:details|info|information|methods?|options?|page|step))?")
+_STEP_END = re.compile(r"[\s.:!>›»→…]+$")
+# A stored way to pay shown on the page ("Visa ending in 4242", "•••• 4242", "Pay with
+# saved card"): a click there may charge it with no card typed.
+_STORED_MEANS = re.compile(
+    r"\b(?:ending|ends) (?:in|with)\W{0,3}\d{4}\b|(?:[•*●∙]\s?){4,}\d{4}\b"
+    r"|\b(?:saved|stored|default) (?:card|payment)|\bpayment method\s*:|\bpay(?:ing)? with (?:your |my )?"
+    r"(?:saved|stored|balance|wallet|gift card|store credit)", re.I)
 _TOTAL = re.compile(r"\b(?:grand |order |estimated |final )?total\b|\bamount (?:due|to pay|payable)\b"
                     r"|\bto pay\b|\byou(?:'ll)? pay\b|\bpaying\b|\bcharged?\b|\bbalance due\b", re.I)
 _NOT_TOTAL = re.compile(r"\bsub-?total\b|\bsaving|\bsaved?\b|\bdiscount|\btax\b|\bvat\b", re.I)
@@ -106,6 +125,19 @@ def is_pay_control(el: Element) -> bool:
     return bool((_PAY_TEXT if is_button(el) or el.role != "link" else _PAY_LINK_TEXT).search(text))
 
 
+def is_step_control(el: Element) -> bool:
+    """A control whose every text only says "on to the payment step" (so names no amount)
+    and whose id, name and target say nothing of paying (page_facts decides whether it counts)."""
+    a = el.attributes
+    if _PAY_ATTR.search(" ".join(filter(None, (a.get("id"), a.get("name")))).lower()):
+        return False
+    if _PAY_TARGET.search((a.get("form-action") or a.get("formaction") or "").lower()):
+        return False
+    texts = [t for t in (el.name, el.value if is_button(el) else None) if t and t.strip()]
+    return bool(texts) and all(
+        _STEP_TEXT.fullmatch(_STEP_END.sub("", clean_text(t, 200).lower())) for t in texts)
+
+
 @dataclass(frozen=True)
 class PageFacts:
     """What the payment detector needs to know about a page, computed once per observation."""
@@ -122,9 +154,15 @@ def page_facts(obs: Observation, frame_hosts: tuple[DomainPattern, ...]) -> Page
     card_frames = {el.frame for el in obs.elements if is_card_field(el)}
     by_host = {el.frame for el in obs.elements if el.frame and match_any(frame_hosts, host_of(el.frame))}
     payment_frames = frozenset(by_host | {f for f in card_frames if f})
-    pay = frozenset(el.index for el in obs.elements if is_pay_control(el))
+    pay = {el.index for el in obs.elements if is_pay_control(el)}
+    steps = {el.index for el in obs.elements if el.index in pay and is_step_control(el)}
+    # "Continue to pay" moves on only where there is nothing to pay with or for: with card
+    # fields, a payment frame, a saved card or a total on the page it may be the payment.
+    if steps and not (card_frames or payment_frames or _total_candidates(obs)
+                      or _STORED_MEANS.search(obs.text)):
+        pay -= steps
     checkout = bool(card_frames or payment_frames) or bool(pay and read_amount(obs)[0] is not None)
-    return PageFacts(frozenset(card_frames), payment_frames, pay, checkout)
+    return PageFacts(frozenset(card_frames), payment_frames, frozenset(pay), checkout)
 
 
 def detect(action: Action, obs: Observation, facts: PageFacts, *, dollar: str = "USD") -> PaymentInfo | None:
@@ -189,6 +227,18 @@ def read_amount(obs: Observation, el: Element | None = None, *,
     candidates: list[Money] = []
     if el is not None and el.name:
         candidates += find_money(el.name, dollar=dollar)
+    candidates += _total_candidates(obs, dollar=dollar)
+    if not candidates:
+        return None, None, "no order total found on the page"
+    currencies = Counter(m.currency for m in candidates)
+    if len(currencies) > 1:
+        return None, None, "amounts in several currencies: " + ", ".join(sorted(currencies))
+    return max(m.amount for m in candidates), candidates[0].currency, ""
+
+
+def _total_candidates(obs: Observation, *, dollar: str = "USD") -> list[Money]:
+    """Every amount the page's text calls a total (or what is paid, due, charged)."""
+    candidates: list[Money] = []
     for line in text_lines(obs):
         parts = [p for p in re.split(r" · | \| ", line) if p.strip()]
         for i, part in enumerate(parts):
@@ -198,12 +248,7 @@ def read_amount(obs: Observation, el: Element | None = None, *,
             if not found and i + 1 < len(parts):  # "Order total:" · "$23.40"
                 found = find_money(parts[i + 1], dollar=dollar)[:1]
             candidates += found
-    if not candidates:
-        return None, None, "no order total found on the page"
-    currencies = Counter(m.currency for m in candidates)
-    if len(currencies) > 1:
-        return None, None, "amounts in several currencies: " + ", ".join(sorted(currencies))
-    return max(m.amount for m in candidates), candidates[0].currency, ""
+    return candidates
 
 
 def read_items(obs: Observation) -> tuple[str, ...]:
