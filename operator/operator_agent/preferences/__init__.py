@@ -10,6 +10,7 @@ from .guard import PreferenceGuard, WithPreferences
 from .learning import Learner, LearningHook
 from .model import Draft, Preference
 from .model_parser import parse_sentence
+from .names import Names
 from .parser import maybe_preference, parse
 from .store import PreferenceStore
 from .text import explain
@@ -18,6 +19,7 @@ __all__ = [
     "Draft",
     "Learner",
     "LearningHook",
+    "Names",
     "Preference",
     "PreferenceGuard",
     "PreferenceStore",

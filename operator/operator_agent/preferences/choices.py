@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .vocab import known_airlines, known_brands, speed_of, windows_of
+from .names import WORLD, Names
+from .vocab import general, speed_of, windows_of
 
 Kind = Literal["seat", "result", "cart", "option", "product"]
 
@@ -33,6 +34,12 @@ _PRICE = re.compile(r"([$€£])\s?(\d[\d,]*(?:\.\d{1,2})?)")
 _STOPS = re.compile(r"\b(non-?stop|direct)\b|\b(\d+)\s+stops?\b", re.IGNORECASE)
 _BY = re.compile(r"\bby ([A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*)?)")
 _AIRLINE_NAME = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)* (?:Air|Airways|Airlines))\b")
+# What only a flight shows: stops, a route between airports, a duration, a flight number.
+_FLIGHT_MARK = re.compile(r"\b(?:non-?stop|direct)\b|\b\d+\s+stops?\b"
+                          r"|\b[A-Z]{3}\s*(?:→|->|–|—|-|to)\s*[A-Z]{3}\b"
+                          r"|\b\d{1,2}h\s?\d{1,2}m\b|\b[A-Z][A-Z0-9]\s?\d{1,4}\b")
+_NAME_WORD = re.compile(r"[A-Z][A-Za-z'&.-]*|[a-z]+[A-Z]\w*")  # "Qantas", "easyJet"; no digits
+_OPERATED = re.compile(r"\b[Oo]perated by ([A-Z][\w&'.-]*(?: [A-Z][\w&'.-]*){0,3})")
 _CABIN = re.compile(r"\b(premium economy|economy|business|first)\b", re.IGNORECASE)
 _NAV_VERB = re.compile(r"^(see|view|read|show|more|learn|details|back|next|previous|sign|log|help|shop)\b",
                        re.IGNORECASE)
@@ -108,7 +115,34 @@ def _departs(text: str) -> int | None:
     return hour * 60 + minute
 
 
-def read_facts(kind: Kind, label: str, context: str) -> Facts:
+def _airline_like(name: str) -> bool:
+    """A few capitalised words, none a general one ("Nonstop", "Economy Light") and no
+    lone airport code ("MAD")."""
+    words = name.split()
+    if not 1 <= len(words) <= 4 or (len(words) == 1 and words[0].isupper() and len(words[0]) <= 3):
+        return False
+    return not any(general(w) or not _NAME_WORD.fullmatch(w) for w in words)
+
+
+def row_airlines(context: str) -> list[str]:
+    """The airlines of a flight result, by the row's shape, without knowing any: a part
+    that is only a name ("Qantas · 07:10 – 09:00 · QF 12 · Nonstop"), "A + B" for a
+    codeshare, or "operated by A". Only on a row with a time and a flight's marks, so a
+    restaurant's "Terrace · 22:30" is no airline."""
+    if not (_TIME.search(context) and _FLIGHT_MARK.search(context)):
+        return []
+    found = list(_OPERATED.findall(context))
+    for part in re.split(r"\s+[·|•]\s+|\n", context):
+        carriers = re.split(r"\s*[+/]\s*|,\s+", part.strip())
+        if all(_airline_like(c) for c in carriers):
+            found += carriers
+    return found
+
+
+def read_facts(kind: Kind, label: str, context: str, names: Names | None = None) -> Facts:
+    """What the page says about an option; `names`, the brands and airlines the person's
+    data knows, find those the page names without saying what they are."""
+    names = WORLD if names is None else names
     seat = None
     if kind == "seat" or re.search(r"\bseat\b", context, re.IGNORECASE):
         m = re.search(r"\b(window|aisle|middle)\b", context, re.IGNORECASE)
@@ -116,9 +150,10 @@ def read_facts(kind: Kind, label: str, context: str) -> Facts:
     stops = None
     if kind != "seat" and (m := _STOPS.search(context)):
         stops = 0 if m.group(1) else int(m.group(2))
-    airlines = tuple(dict.fromkeys([*known_airlines(context), *_AIRLINE_NAME.findall(context)]))
+    airlines = tuple(dict.fromkeys([*names.named(context, "airline"), *_AIRLINE_NAME.findall(context),
+                                    *row_airlines(context)]))
     by = _BY.search(context)
-    brands = known_brands(context)
+    brands = names.named(context, "brand")
     brand = by.group(1) if by else (brands[0] if len(brands) == 1 else None)
     price = None
     if m := _PRICE.search(context):
@@ -128,7 +163,9 @@ def read_facts(kind: Kind, label: str, context: str) -> Facts:
     if kind == "result" and (m := _CABIN.search(label)):
         cabin = m.group(1).lower()
     departs = _departs(context) if kind in ("result", "option", "product") else None
-    red_eye = bool(re.search(r"\bred[- ]?eye\b", context, re.IGNORECASE))
+    # A flight the page itself marks as overnight is a red-eye, whatever its first leg's time.
+    red_eye = bool(re.search(r"\bred[- ]?eye\b", context, re.IGNORECASE)) or (
+        stops is not None and re.search(r"\bovernight\b", context, re.IGNORECASE) is not None)
     return Facts(seat=seat, departs=departs, red_eye=red_eye, stops=stops, airlines=airlines,
                  brand=brand, price=price, speed=speed, cabin=cabin)
 
@@ -207,21 +244,21 @@ def _page_subject(lines: list[Line], title: str) -> list[str]:
 
 
 def choice_at(index: int, role: str, name: str, text: str, *, title: str = "",
-              option: str | None = None) -> Choice | None:
+              option: str | None = None, names: Names | None = None) -> Choice | None:
     """The choice an action on element `index` makes, or None when it is no pick among
     options (search buttons, navigation, filters, text fields)."""
     lines = parse_lines(text)
     pos = _position(lines, index)
     if option is not None:
         ctx = f"{name}: {option}"
-        return Choice("option", option, ctx, read_facts("option", option, ctx))
+        return Choice("option", option, ctx, read_facts("option", option, ctx, names))
     if _SEAT_NAME.search(name):
-        return Choice("seat", name, name, read_facts("seat", name, name))
+        return Choice("seat", name, name, read_facts("seat", name, name, names))
     if pos is None:
         return None
     if role in _OPTION_ROLES:
         ctx = " · ".join([name, *_after(lines, pos)])
-        return Choice("option", name, ctx, read_facts("option", name, ctx))
+        return Choice("option", name, ctx, read_facts("option", name, ctx, names))
     if _VERB.match(name):
         kind: Kind = "cart" if _CART.match(name) else "result"
         siblings = _siblings(lines, role, name)
@@ -230,10 +267,10 @@ def choice_at(index: int, role: str, name: str, text: str, *, title: str = "",
         else:
             row = _row(lines, pos, siblings)
         ctx = " · ".join([*row, name])
-        return Choice(kind, name, ctx, read_facts(kind, name, ctx))
+        return Choice(kind, name, ctx, read_facts(kind, name, ctx, names))
     if role == "link" and _product_link(name, _after(lines, pos)):
         ctx = " · ".join([name, *_after(lines, pos)])
-        return Choice("product", name, ctx, read_facts("product", name, ctx))
+        return Choice("product", name, ctx, read_facts("product", name, ctx, names))
     return None
 
 
@@ -254,7 +291,8 @@ def element_line(text: str, index: int) -> Line | None:
     return None
 
 
-def alternatives(index: int, role: str, name: str, text: str, *, title: str = "") -> list[Choice]:
+def alternatives(index: int, role: str, name: str, text: str, *, title: str = "",
+                 names: Names | None = None) -> list[Choice]:
     """The other options the page offered next to the clicked one (for learning)."""
     seat = bool(_SEAT_NAME.search(name))
     out = []
@@ -263,7 +301,7 @@ def alternatives(index: int, role: str, name: str, text: str, *, title: str = ""
             continue
         if seat != bool(_SEAT_NAME.search(ln.name)):
             continue
-        c = choice_at(ln.index, ln.role, ln.name, text, title=title)
+        c = choice_at(ln.index, ln.role, ln.name, text, title=title, names=names)
         if c is not None:
             out.append(c)
     return out

@@ -55,8 +55,9 @@ async def cmd_add(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     config = None if args.no_model else resolve_model(args.model, args.base_url, args.api_key)
-    drafts, parsed_by = await parse_sentence(sentence, config)
     with open_store(args) as store:
+        # The names the person used before tell the rules a brand from an airline.
+        drafts, parsed_by = await parse_sentence(sentence, config, store.names())
         for d in drafts:
             if scope is not None:
                 d = d.model_copy(update={"scope": scope})

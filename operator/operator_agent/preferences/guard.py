@@ -19,6 +19,7 @@ from .choices import Choice, choice_at
 from .context import Context, host_of, page_categories
 from .lookup import terms
 from .model import Preference
+from .names import Names
 from .store import PreferenceStore
 from .text import describe, phrase
 from .vocab import same_name
@@ -94,7 +95,7 @@ def violation(p: Preference, choice: Choice) -> str | None:
     return None
 
 
-def read_choice(action: Action, observation: Observation) -> Choice | None:
+def read_choice(action: Action, observation: Observation, names: Names | None = None) -> Choice | None:
     """The choice an action makes on this page, or None for anything else."""
     if not isinstance(action, Click | Select | Type):
         return None
@@ -103,13 +104,13 @@ def read_choice(action: Action, observation: Observation) -> Choice | None:
         return None
     if isinstance(action, Select):
         return choice_at(el.index, el.role, el.name, observation.text, title=observation.title,
-                         option=action.option)
+                         option=action.option, names=names)
     if isinstance(action, Type):
         # Typing is judged only where it picks from a list (an autocomplete), by what is typed.
         if el.role not in ("combobox", "listbox"):
             return None
         return Choice("option", action.text, action.text)
-    choice = choice_at(el.index, el.role, el.name, observation.text, title=observation.title)
+    choice = choice_at(el.index, el.role, el.name, observation.text, title=observation.title, names=names)
     # Opening a product to look at it commits to nothing; "Add to cart" is the choice.
     return None if choice is None or choice.kind == "product" else choice
 
@@ -160,7 +161,7 @@ class PreferenceGuard:
     def broken(self, action: Action, observation: Observation,
                choice: Choice | None = None) -> list[tuple[Preference, str]]:
         """The must/never preferences this action's choice breaks, with what breaks them."""
-        choice = choice or read_choice(action, observation)
+        choice = choice or read_choice(action, observation, self.store.names())
         if choice is None:
             return []  # not a pick among options: nothing to look up
         subjects = subjects_for(choice, typed=isinstance(action, Type))
@@ -176,7 +177,7 @@ class PreferenceGuard:
         return out
 
     async def check(self, action: Action, observation: Observation) -> Verdict:
-        choice = read_choice(action, observation)
+        choice = read_choice(action, observation, self.store.names())
         broken = self.broken(action, observation, choice)
         if not broken:
             return Verdict(decision="allow")

@@ -26,6 +26,7 @@ from ..types import Click, RunResult, Select, StepRecord
 from .choices import Choice, alternatives, choice_at, element_line
 from .context import host_of
 from .model import Draft, Preference, now
+from .names import Names
 from .recordings import SOURCE_PREFIX, finished_recordings, steps_from_recording
 from .store import PreferenceStore
 from .vocab import primary_window
@@ -62,8 +63,9 @@ def attributes(choice: Choice) -> dict[str, str]:
     return out
 
 
-def choices_in_step(source: str, step: StepRecord) -> list[ChoiceEvent]:
-    """The informative choices one recorded step made."""
+def choices_in_step(source: str, step: StepRecord, names: Names | None = None) -> list[ChoiceEvent]:
+    """The informative choices one recorded step made; `names` (the store's) find the
+    brands and airlines a page names without saying so."""
     if step.preference_ids:
         return []  # decided by a stored preference: no new evidence about the person
     events = []
@@ -77,12 +79,15 @@ def choices_in_step(source: str, step: StepRecord) -> list[ChoiceEvent]:
         if not role:
             continue
         if isinstance(action, Select):
-            chosen = choice_at(action.index, role, name, step.observation_text, option=action.option)
+            chosen = choice_at(action.index, role, name, step.observation_text, option=action.option,
+                               names=names)
             others = [c for o in (el.options if el and el.options else []) if o != action.option
-                      for c in [choice_at(action.index, role, name, step.observation_text, option=o)] if c]
+                      for c in [choice_at(action.index, role, name, step.observation_text, option=o,
+                                          names=names)] if c]
         else:
-            chosen = choice_at(action.index, role, name, step.observation_text, title=step.title)
-            others = alternatives(action.index, role, name, step.observation_text, title=step.title)
+            chosen = choice_at(action.index, role, name, step.observation_text, title=step.title, names=names)
+            others = alternatives(action.index, role, name, step.observation_text, title=step.title,
+                                  names=names)
         if chosen is None:
             continue
         offered = [attributes(o) for o in others]
@@ -110,7 +115,8 @@ class Learner:
         """Log the choices of one run or recording (once per source); returns how many."""
         if self.ingested(source):
             return 0
-        events = [e for step in steps for e in choices_in_step(source, step)]
+        names = self.store.names()
+        events = [e for step in steps for e in choices_in_step(source, step, names)]
         t = now().isoformat()
         with self.store.transaction() as db:
             db.executemany(

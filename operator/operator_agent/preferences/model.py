@@ -91,7 +91,7 @@ class Draft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str = Field(description="e.g. flights.seat, flights.airline, shopping.brand, or note")
-    value: str = Field(description="e.g. aisle, Lusitania Air, $15, red-eye, 0 (stops)")
+    value: str = Field(description="e.g. aisle, Lufthansa, $15, red-eye, 0 (stops)")
     polarity: Polarity = "prefer"
     scope: str = Field(default=EVERYWHERE, description="everywhere, site:HOST or category:flights|shopping")
 

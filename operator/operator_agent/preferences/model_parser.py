@@ -18,6 +18,7 @@ from ..planner.openai import extract_json
 from ..protocols import ConfigError
 from . import parser
 from .model import SUBJECTS, Draft
+from .names import Names
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,13 @@ def resolve_model(model: str | None = None, base_url: str | None = None,
         return None
 
 
-async def parse_sentence(sentence: str, config: ModelConfig | None) -> tuple[list[Draft], ParsedBy]:
-    """Typed preferences for what the person said, and who parsed them."""
+async def parse_sentence(sentence: str, config: ModelConfig | None,
+                         names: Names | None = None) -> tuple[list[Draft], ParsedBy]:
+    """Typed preferences for what the person said, and who parsed them; `names` (the
+    store's) help the rules tell a brand from an airline."""
     if config is not None:
         try:
             return await parse_with_model(sentence, config), "model"
         except (openai.OpenAIError, ValidationError, ValueError, IndexError, AttributeError) as exc:
             log.info("model could not parse the preference, using the rules: %s", exc)
-    return parser.parse(sentence), "rules"
+    return parser.parse(sentence, names=names), "rules"

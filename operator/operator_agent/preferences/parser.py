@@ -5,15 +5,20 @@ kinds; airlines; brands; nonstop and max stops; red-eye/morning/evening
 departures; shipping speed; addresses; loyalty numbers). What it cannot type is
 kept as a free-text note, so nothing the person says is lost. Used when no model
 is configured, and whenever the model fails.
+
+Brands and airlines are not looked up in a list: they are found by where they stand
+in the sentence, helped by the names the person's own data holds (names.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
-from .model import EVERYWHERE, Draft, Polarity, Preference
-from .vocab import BRANDS, known_airlines, known_brands, speed_of
+from .model import EVERYWHERE, Draft, Polarity, Preference, subject_info
+from .names import SUBJECTS, WORLD, Names, sentence_names
+from .vocab import speed_of
 
 _CLAUSES = re.compile(
     r"[;!?\n]+|\.(?=\s|$)|,?\s+but\s+|,\s*and\s+|\s+and\s+(?=(?:i\b|i'm|i'd|never|always|avoid|prefer|don'?t|"
@@ -35,7 +40,6 @@ _CUES: list[tuple[Polarity, re.Pattern[str]]] = [
 _SOFT = re.compile(r"\b(?:prefer|preferably|ideally|if possible|try to|rather|like)\b")
 _FLIGHTY = re.compile(r"\b(?:flights?|fly|flying|depart\w*|leav\w*|take ?offs?|departures?|red-?eyes?)\b")
 _SHIPPY = re.compile(r"\b(?:shipping|delivery|deliver(?:ed)?|ship(?:ped)?|postage|courier)\b")
-_CAPWORDS = r"[A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*"
 _LEADING_CUES = {"i", "never", "always", "only", "prefer", "avoid", "no", "please", "must", "don't",
                  "book", "fly", "use", "choose", "pick"}
 
@@ -109,33 +113,18 @@ def _strip_cues(name: str) -> str:
     return " ".join(parts)
 
 
-def _airline(c: str, low: str, pol: Polarity) -> Found:
-    names = known_airlines(c)
-    if not names:
-        for pat in (rf"\b({_CAPWORDS}\s+(?:Air|Airways|Airlines|Air Lines))\b",
-                    rf"\b(?:fly|flying|flights?)\s+(?:with|on)\s+({_CAPWORDS})"):
-            m = re.search(pat, c)
-            if m and (name := _strip_cues(m.group(1))):
-                names = [name]
-                break
-    return [("flights.airline", n, pol) for n in names[:1] if n not in BRANDS]
-
-
-def _brand(c: str, low: str, pol: Polarity) -> Found:
-    names = known_brands(c)
-    if not names:
-        for pat in (rf"\b(?:brand|make)\s+({_CAPWORDS})",
-                    rf"\b({_CAPWORDS})\s+(?:brand|products|gear|stuff)\b"):
-            m = re.search(pat, c)
-            if m and (name := _strip_cues(m.group(1))) and not known_airlines(name):
-                names = [name]
-                break
-    return [("shopping.brand", n, pol) for n in names]
+def _names(c: str, low: str, pol: Polarity, *, names: Names, flighty: bool, any_case: bool) -> Found:
+    flighty = flighty or bool(_FLIGHTY.search(low) or re.search(r"\b(?:airlines?|carriers?)\b", low))
+    found: Found = []
+    for kind, name, against in sentence_names(c, names, flighty=flighty, any_case=any_case):
+        # "Anker, not Belkin": the name set against the preferred one is avoided.
+        found.append((SUBJECTS[kind], name, "avoid" if against and pol in ("prefer", "must") else pol))
+    return found
 
 
 _MONEY = re.compile(
     r"(?:under|below|less than|at most|no more than|not more than|max(?:imum)?(?: of)?|up to|cheaper than|"
-    r"within|budget(?: is| of)?:?|more than|over|exceed|above)\s*"
+    r"within|budget(?: for [\w\s-]{1,40}?)?(?: is| of)?:?|more than|over|exceed|above)\s*"
     r"(?P<cur>[$€£]|usd\s?|eur\s?|gbp\s?)?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<word>dollars?|usd|euros?|eur|pounds?|gbp)?",
     re.IGNORECASE)
 _SYMBOL = {"$": "$", "usd": "$", "dollar": "$", "dollars": "$", "€": "€", "eur": "€", "euro": "€",
@@ -168,22 +157,29 @@ def _address(c: str, low: str, pol: Polarity) -> Found:
     return [("shipping.address", m.group(1).strip(" ,"), "never" if pol == "never" else "prefer")]
 
 
-def _loyalty(c: str, low: str, pol: Polarity) -> Found:
+def _loyalty(c: str, low: str, pol: Polarity, *, names: Names) -> Found:
     m = re.search(r"(?:my\s+)?(.+?)\s+(?:frequent[- ]flyer|loyalty|miles|rewards|membership|mileage)"
                   r"\s+(?:number|no\.?|#|id|account)\s*(?:is|:)?\s*([A-Z0-9][A-Z0-9-]{3,})", c, re.IGNORECASE)
     if not m:
         return []
     program = _strip_cues(re.sub(r"^(?:my|use)\s+", "", m.group(1).strip(), flags=re.IGNORECASE))
-    known = known_airlines(program)
-    program = known[0] if known else program
+    program = names.spelling(program)
     return [("travel.loyalty_number", f"{program}: {m.group(2)}", "prefer")]
 
 
-# Order matters where phrases overlap: a budget before stops ("no more than $50" vs
-# "no more than 1 stop"), the address and loyalty number before names in them.
-_EXTRACTORS: list[Callable[[str, str, Polarity], Found]] = [
-    _loyalty, _address, _budget, _seat, _departure, _stops, _cabin, _speed, _airline, _brand,
-]
+Extractor = Callable[[str, str, Polarity], Found]
+
+
+def _extractors(names: Names, *, flighty: bool, any_case: bool) -> list[Extractor]:
+    """Order matters where phrases overlap: a budget before stops ("no more than $50" vs
+    "no more than 1 stop"), the address and loyalty number before names in them."""
+    return [partial(_loyalty, names=names), _address, _budget, _seat, _departure, _stops, _cabin, _speed,
+            partial(_names, names=names, flighty=flighty, any_case=any_case)]
+
+
+def _lower_case(text: str) -> bool:
+    """Written without capitals (but "I" and the first letter): names may be too."""
+    return not any(ch.isupper() for ch in re.sub(r"\bI\b|^\W*\w", "", text))
 
 
 def _scope(sentence: str) -> str | None:
@@ -203,14 +199,17 @@ def _category(sentence: str) -> str | None:
     return None
 
 
-def parse(sentence: str, *, notes: bool = True) -> list[Draft]:
+def parse(sentence: str, *, notes: bool = True, names: Names | None = None) -> list[Draft]:
     """Typed preferences in `sentence`; with notes, what cannot be typed becomes a
-    note (subject "note") rather than being dropped."""
+    note (subject "note") rather than being dropped. `names`: the brands and airlines
+    the person's data knows (PreferenceStore.names()), to tell which a name is."""
     text = " ".join(sentence.split())
     if not text:
         return []
     site = _scope(text)
     default = polarity_of(text) or "prefer"
+    extractors = _extractors(WORLD if names is None else names, flighty=_category(text) == "category:flights",
+                             any_case=_lower_case(text))
     found: list[tuple[str, str, Polarity]] = []
     for clause in _CLAUSES.split(text):
         clause = clause.strip(" ,")
@@ -219,12 +218,12 @@ def parse(sentence: str, *, notes: bool = True) -> list[Draft]:
         low = clause.casefold()
         pol = polarity_of(clause) or "prefer"
         taken: set[str] = set()
-        for extract in _EXTRACTORS:
+        for extract in extractors:
             for subject, value, polarity in extract(clause, low, pol):
                 # An address or loyalty number swallows the names inside it.
                 if subject in taken or (taken & {"shipping.address", "travel.loyalty_number"}):
                     continue
-                if subject != "shopping.brand":
+                if subject_info(subject).kind != "set":  # several brands or airlines may be named
                     taken.add(subject)
                 found.append((subject, value, polarity))
     drafts = [Draft(subject=s, value=v, polarity=p, scope=site or EVERYWHERE) for s, v, p in found]
@@ -234,7 +233,7 @@ def parse(sentence: str, *, notes: bool = True) -> list[Draft]:
     return list({(d.subject, d.value.casefold()): d for d in drafts}.values())
 
 
-def maybe_preference(answer_text: str) -> list[Preference]:
+def maybe_preference(answer_text: str, *, names: Names | None = None) -> list[Preference]:
     """Preferences an ask_user answer states, for the agent to offer to remember
     ("remember that?"). Only clear statements count: a preference cue and a typed
     subject; a plain answer ("the 14th", "aisle please") gives nothing."""
@@ -245,4 +244,4 @@ def maybe_preference(answer_text: str) -> list[Preference]:
             r"\b(?:prefer|always|never|usually|generally|in general|like|love|rather)\b", text.casefold()):
         return []  # "please" alone answers this question, it does not state a habit
     return [Preference(**d.model_dump(), source="asked", evidence=[f"answered: {text}"], confidence=0.9)
-            for d in parse(text, notes=False)]
+            for d in parse(text, notes=False, names=names)]

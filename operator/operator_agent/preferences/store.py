@@ -22,6 +22,7 @@ from . import db, lookup
 from .context import Context, build_context
 from .lookup import index_terms, to_pref
 from .model import HARD, POSITIVE, Draft, Polarity, Preference, Source, Status, now, subject_info
+from .names import Names, learned_names
 from .relevance import DEFAULT_BUDGET, select
 from .rules import overrides, resolve, value_key
 from .text import explain as explain_prefs
@@ -42,6 +43,7 @@ class PreferenceStore:
         self.path = db.default_path() if path is None else path
         self.budget_tokens = budget_tokens
         self.db = db.connect(self.path)
+        self._names: tuple[tuple[int, int], Names] | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -127,6 +129,15 @@ class PreferenceStore:
         (for the guard); a "never" on a brand or airline only when named in `found_by`."""
         pool = lookup.hard(self.db, ctx, subjects, found_by)
         return [p for p in resolve(pool) if p.polarity in HARD]
+
+    def names(self) -> Names:
+        """The brands and airlines the person's data knows (their preferences and the
+        options they chose among), for the parser and the page reader. Read again only
+        after a write, by this connection or another."""
+        version = (int(self.db.execute("PRAGMA data_version").fetchone()[0]), self.db.total_changes)
+        if self._names is None or self._names[0] != version:
+            self._names = (version, learned_names(self.db))
+        return self._names[1]
 
     def explain(self, ids: Iterable[str]) -> str:
         """Cited ids in words: "because you prefer aisle seats" ("" when none is known)."""
