@@ -139,7 +139,7 @@ def test_ctrl_c_stops_after_current_action_and_keeps_the_trace(tmp_path: Path) -
             release.set()
             if proc.poll() is None:
                 proc.kill()
-    assert proc.returncode == 1, stderr
+    assert proc.returncode == 130, stderr  # README: 130 interrupted
     assert "stopping after the current action" in stderr
     assert "stopped by the person after 2 steps" in stderr
     runs = list((tmp_path / "runs").iterdir())

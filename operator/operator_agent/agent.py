@@ -20,6 +20,7 @@ from .permissions.gate import AllowAll, DenyApprover
 from .permissions.vault import Vault
 from .protocols import (
     Approver,
+    ConfigError,
     Environment,
     Gate,
     PersonStopped,
@@ -67,6 +68,19 @@ class AgentConfig:
     run_dir: Path | None = None  # made beforehand (e.g. so the audit log knows the run id)
 
 
+class EmptyTask(ConfigError, ValueError):
+    """The task says nothing to do. A ValueError for API callers; a ConfigError, so the
+    command line prints it as one line and exits 2."""
+
+
+def check_task(task: object) -> str:
+    """The task, if it says something to do; else EmptyTask (before any browser starts)."""
+    if not isinstance(task, str) or not task.strip():
+        raise EmptyTask('the task is empty: say in plain words what to do, e.g. '
+                        '"buy a USB-C cable under $15"')
+    return task
+
+
 class _Stop(Exception):
     def __init__(self, reason: StopReason, message: str, *, answer: str | None = None,
                  success: bool = False, verification: Verification | None = None) -> None:
@@ -107,9 +121,11 @@ class Agent:
         self._stop_requested = True
 
     def run_sync(self, task: str) -> RunResult:
+        check_task(task)  # before an event loop is even started
         return asyncio.run(self.run(task))
 
     async def run(self, task: str) -> RunResult:
+        check_task(task)  # a blank task would be sent to the model as is
         if self.environment is not None:
             return await self._run(task, self.environment)
         from .session import BrowserSession  # only when we own the browser

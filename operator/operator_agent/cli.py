@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import inspect
 import signal
@@ -23,7 +24,7 @@ from .builder import Permissions
 from .planner.config import ModelConfig
 from .preferences import PreferenceStore
 from .protocols import ConfigError
-from .terminal import Progress, TerminalUser, console, out, print_result
+from .terminal import Progress, TerminalUser, console, exit_code, out, print_result
 from .types import RunResult
 
 
@@ -132,33 +133,43 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                      overrides: dict[str, Any] | None = None, environment: Any = None) -> int:
     from .builder import browser_options, build_agent, permissions
     from .permissions.commands import policy_overrides
-    from .traces import new_run_dir
+    from .session import BrowserSession
+    from .traces import reserved_run_dir
 
-    run_dir = new_run_dir(Path(args.runs_dir) if args.runs_dir else None, task)
-    perms = permissions(run_id=run_dir.name, policy_path=args.policy,
-                        overrides={**(overrides or {}), **{k: v for k, v in policy_overrides(args).items()
-                                                          if v is not None}})
-    planner = make_planner(perms)
-    prefs = PreferenceStore(args.prefs_db)
-    agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs, environment=environment,
-                        browser=browser_options(headed=args.headed, profile=args.profile,
-                                                cdp_url=args.cdp_url),
-                        max_steps=args.max_steps, verify=not args.no_verify, run_dir=run_dir,
-                        user=TerminalUser(prefs) if sys.stdin.isatty() else None,
-                        hooks=[Progress(prefs)])
-    console.print(f"[bold]Task:[/] {escape(task)}" + (f"  [dim]({escape(url)})[/]" if url else ""))
-    try:
-        result = await _with_interrupts(agent, agent.run(task))
-    except asyncio.CancelledError:
-        console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
-        return 130
-    finally:
-        prefs.close()
-        closer = getattr(planner, "aclose", None)
-        if closer is not None:
-            await closer()  # the model client's connections
+    # The folder is made now (its name is the audit log's run id) and removed again if
+    # the run never starts, e.g. the browser or the start page does not open.
+    with reserved_run_dir(Path(args.runs_dir) if args.runs_dir else None, task) as run_dir:
+        perms = permissions(run_id=run_dir.name, policy_path=args.policy,
+                            overrides={**(overrides or {}), **{k: v for k, v in policy_overrides(args).items()
+                                                              if v is not None}})
+        planner = make_planner(perms)
+        prefs = PreferenceStore(args.prefs_db)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if environment is None:
+                    # Opened here rather than inside Agent.run, so a profile that is no folder
+                    # or a page that does not open is the only line printed.
+                    options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
+                    environment = await stack.enter_async_context(
+                        BrowserSession.open(options, start_url=url, vault=perms.vault))
+                agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
+                                    environment=environment, max_steps=args.max_steps,
+                                    verify=not args.no_verify, run_dir=run_dir,
+                                    user=TerminalUser(prefs) if sys.stdin.isatty() else None,
+                                    hooks=[Progress(prefs)])
+                where = f"  [dim]({escape(url)})[/]" if url else ""
+                console.print(f"[bold]Task:[/] {escape(task)}{where}")
+                result = await _with_interrupts(agent, agent.run(task))
+        except asyncio.CancelledError:
+            console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
+            return 130
+        finally:
+            prefs.close()
+            closer = getattr(planner, "aclose", None)
+            if closer is not None:
+                await closer()  # the model client's connections
     print_result(result)
-    return 0 if result.success else 1
+    return exit_code(result)
 
 
 def _check_max_steps(args: argparse.Namespace) -> None:
@@ -167,8 +178,10 @@ def _check_max_steps(args: argparse.Namespace) -> None:
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
+    from .agent import check_task
     from .builder import model_planner
 
+    check_task(args.task)  # a blank task is bad input: before a browser, a model or a run folder
     _check_max_steps(args)
 
     def make_planner(perms: Permissions) -> Any:

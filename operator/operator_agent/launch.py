@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from .protocols import ConfigError
 
@@ -85,6 +86,24 @@ def ensure_chromium() -> str:
     raise ConfigError(INSTALL_HINT)
 
 
+def prepare_profile_dir(path: Path) -> Path:
+    """Make sure a persistent profile is a folder we can write to (made if missing);
+    else a one-line ConfigError instead of an OSError traceback or a Chromium crash."""
+    path = Path(path)
+    hint = "the browser profile must be a folder you can write to (a new or existing one)"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:  # exists, and is not a folder
+        raise ConfigError(f"profile {path} is a file: {hint}") from None
+    except NotADirectoryError:  # some parent is a file
+        raise ConfigError(f"profile {path} cannot be made, a parent of it is a file: {hint}") from None
+    except OSError as exc:  # permissions, read-only file system, ...
+        raise ConfigError(f"profile {path} cannot be made ({exc.strerror or exc}): {hint}") from None
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise ConfigError(f"profile {path} is not writable: {hint}")
+    return path
+
+
 @dataclass(kw_only=True)
 class BrowserOptions:
     headless: bool = True
@@ -128,6 +147,8 @@ def launch_args(options: BrowserOptions, playwright_path: str | None = None) -> 
 
 async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
     options = options or BrowserOptions()
+    if options.profile_dir and not options.cdp_url:
+        prepare_profile_dir(options.profile_dir)  # bad input: say so before anything starts
     pw = await async_playwright().start()
     try:
         viewport = {"width": options.viewport[0], "height": options.viewport[1]}
@@ -145,9 +166,15 @@ async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
         if not options.headless and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
             raise ConfigError("--headed needs a display: run under Xvfb, e.g. `xvfb-run operator run ...`")
         if options.profile_dir:
-            options.profile_dir.mkdir(parents=True, exist_ok=True)
-            context = await pw.chromium.launch_persistent_context(
-                str(options.profile_dir), viewport=viewport, **kwargs)
+            try:
+                context = await pw.chromium.launch_persistent_context(
+                    str(options.profile_dir), viewport=viewport, **kwargs)
+            except PlaywrightError as exc:
+                if "ProcessSingleton" not in str(exc):
+                    raise
+                # Chromium locks a profile to one browser at a time.
+                raise ConfigError(f"profile {options.profile_dir} is in use by another Chromium: close "
+                                  "that browser, or pass another profile folder") from None
             return BrowserHandle(pw, context, None, owns_browser=True)
         browser = await pw.chromium.launch(**kwargs)
         context = await browser.new_context(viewport=viewport)

@@ -66,6 +66,14 @@ def print_result(result: RunResult) -> None:
         console.print(f"[dim]run: {result.run_dir}  (report: operator report {result.run_dir})[/]")
 
 
+def exit_code(result: RunResult) -> int:
+    """The README's exit codes for a finished run: 0 done, 1 not done, 130 stopped by the
+    person (Ctrl+C, or the desktop's fail-safe corner)."""
+    if result.success:
+        return 0
+    return 130 if result.stop_reason == "stopped" else 1
+
+
 def _prompt(text: str) -> str:
     console.print(text, end="")
     return sys.stdin.readline().strip()

@@ -13,6 +13,8 @@ import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +69,30 @@ def new_run_dir(root: Path | None = None, task: str = "") -> Path:
         except FileExistsError:  # two runs in the same second drew the same suffix
             continue
         return path
+
+
+def discard_if_empty(run_dir: Path) -> bool:
+    """Remove a run folder nothing was written to (the run never started); True if removed.
+
+    rmdir removes only an empty folder, so a run that wrote anything is never touched.
+    """
+    try:
+        Path(run_dir).rmdir()
+    except OSError:  # not empty, or already gone
+        return False
+    return True
+
+
+@contextmanager
+def reserved_run_dir(root: Path | None = None, task: str = "") -> Iterator[Path]:
+    """A fresh run folder made before the run (its name is the run id the audit log
+    needs), removed again on the way out if the run never started: a browser that did
+    not launch or a page that did not open leaves no empty folder behind."""
+    path = new_run_dir(root, task)
+    try:
+        yield path
+    finally:
+        discard_if_empty(path)
 
 
 # A run of URL-ish characters holding at least one %XX escape.
