@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import select
 import signal
 import sys
 from pathlib import Path
@@ -182,8 +183,8 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
     from ..builder import browser_options, build_agent, model_planner, permissions
     from ..cli import _normalise_url, _with_interrupts
     from ..permissions.commands import policy_overrides
-    from ..terminal import Progress, print_result
-    from ..traces import new_run_dir
+    from ..terminal import Progress, exit_code, print_result
+    from ..traces import reserved_run_dir
     from .format import save_skill
     from .heal import ModelHealer, apply_heals
     from .replay import SkillPlanner
@@ -192,51 +193,71 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
     skill = entry.skill
     url = _normalise_url(args.url) if getattr(args, "url", None) else skill.start_url
     runs_dir = getattr(args, "runs_dir", None)
-    run_dir = new_run_dir(Path(runs_dir) if runs_dir else None, f"skill {skill.name}")
-    perms = permissions(run_id=run_dir.name, policy_path=args.policy, overrides={
-        **(overrides or {}), **{k: v for k, v in policy_overrides(args).items() if v is not None}})
-    healer = None
-    with contextlib.suppress(ConfigError):  # no model: steps that cannot be found are reported, not healed
-        healer = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                               vault=perms.vault)
-    planner = SkillPlanner(skill, values, base_url=url, healer=ModelHealer(healer) if healer else None,
-                           report=lambda line: console.print(f"  [yellow]{escape(line)}[/]"))
-    shown = ", ".join(f"{k}={v!r}" for k, v in values.items() if skill.parameters[k].type != "secret")
-    console.print(f"[bold]Skill[/] {escape(skill.name)} [dim]({escape(str(entry.path))})[/]: {escape(shown)}")
-    try:
-        async with skill_session(url, browser=browser_options(headed=getattr(args, "headed", False)),
-                                 perms=perms, context=context) as session:
-            agent = build_agent(planner=planner, environment=session, start_url=url, perms=perms,
-                                max_steps=getattr(args, "max_steps", None) or max_steps_for(skill),
-                                run_dir=run_dir,
-                                hooks=[Progress()])
-            try:
-                result = await _with_interrupts(agent, agent.run(skill_task(skill, planner)))
-            except asyncio.CancelledError:
-                console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
-                return 130
-    finally:
-        if healer is not None:
-            closer = getattr(healer, "aclose", None)
-            if closer is not None:
-                await closer()
+    # Removed again if the run never starts (e.g. the start page does not open).
+    with reserved_run_dir(Path(runs_dir) if runs_dir else None, f"skill {skill.name}") as run_dir:
+        perms = permissions(run_id=run_dir.name, policy_path=args.policy, overrides={
+            **(overrides or {}), **{k: v for k, v in policy_overrides(args).items() if v is not None}})
+        healer = None
+        # No model: steps that cannot be found are reported, not healed.
+        with contextlib.suppress(ConfigError):
+            healer = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
+                                   vault=perms.vault)
+        planner = SkillPlanner(skill, values, base_url=url, healer=ModelHealer(healer) if healer else None,
+                               report=lambda line: console.print(f"  [yellow]{escape(line)}[/]"))
+        shown = ", ".join(f"{k}={v!r}" for k, v in values.items() if skill.parameters[k].type != "secret")
+        console.print(f"[bold]Skill[/] {escape(skill.name)} [dim]({escape(str(entry.path))})[/]: "
+                      f"{escape(shown)}")
+        try:
+            async with skill_session(url, browser=browser_options(headed=getattr(args, "headed", False)),
+                                     perms=perms, context=context) as session:
+                agent = build_agent(planner=planner, environment=session, start_url=url, perms=perms,
+                                    max_steps=(getattr(args, "max_steps", None)
+                                               or max_steps_for(skill, values)),
+                                    run_dir=run_dir,
+                                    hooks=[Progress()])
+                try:
+                    result = await _with_interrupts(agent, agent.run(skill_task(skill, planner)))
+                except asyncio.CancelledError:
+                    console.print("[yellow]stopped at once[/]; the trace keeps every finished step: "
+                                  f"{run_dir}")
+                    return 130
+        finally:
+            if healer is not None:
+                closer = getattr(healer, "aclose", None)
+                if closer is not None:
+                    await closer()
     print_result(result)
     if planner.heals:
         console.print("[bold]Healed[/] (the page changed since the skill was recorded):")
         for heal in planner.heals:
             console.print(f"  {escape(heal.describe())}")
-        if getattr(args, "accept_heals", False) or _ask("Write these to the skill file?"):
+        if not result.success:
+            # Not proven by a finished run: a wrong heal may be why it stopped.
+            console.print("[dim]not written: the run did not finish[/]")
+        elif getattr(args, "accept_heals", False) or _ask("Write these to the skill file?"):
             save_skill(apply_heals(skill, planner.heals), entry.path)
             console.print(f"[green]updated[/] {escape(str(entry.path))}")
         else:
             console.print("[dim]not written (use --accept-heals to write them)[/]")
-    return 0 if result.success else 1
+    return exit_code(result)  # 130 when Ctrl+C stopped it
 
 
-def _ask(question: str) -> bool:
+ASK_SECONDS = 60.0
+
+
+def _ask(question: str, seconds: float = ASK_SECONDS) -> bool:
+    """y/N at a terminal. No answer within `seconds` is a no: the run is over, and nobody may
+    be watching (a background job, a terminal left alone) to keep the process waiting."""
     if not sys.stdin.isatty():
         return False
-    console.print(f"{question} [y/N] ", end="")
+    console.print(f"{question} {escape('[y/N]')} ", end="")
+    try:
+        ready = select.select([sys.stdin], [], [], seconds)[0]
+    except (OSError, ValueError):  # no select() on this stdin (a Windows console): do not wait
+        ready = []
+    if not ready:
+        console.print(f"\n[dim]no answer in {seconds:g}s: taken as no[/]")
+        return False
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
@@ -274,9 +295,11 @@ async def run_offline(args: argparse.Namespace) -> int:
     console.print("[yellow]No model configured:[/] replaying a taught skill instead.")
     for line in describe_choice(choice):
         console.print(escape(line))
-    args.max_steps = max(args.max_steps or 0, max_steps_for(choice.skill))  # run's default (30) may be short
+    values = {k: f.value for k, f in choice.filled.items()}
+    # run's default (30) may be short
+    args.max_steps = max(args.max_steps or 0, max_steps_for(choice.skill, values))
     try:
-        return await replay(choice.entry, {k: f.value for k, f in choice.filled.items()}, args)
+        return await replay(choice.entry, values, args)
     except ConfigError as exc:
         if str(exc).startswith("cannot open") and not getattr(args, "url", None):
             raise ConfigError(f"{exc}; the skill starts at {choice.skill.start_url}: for the practice sites "

@@ -142,6 +142,8 @@ def _named_alike(target: Target, name: str, index: int, obs: Observation) -> boo
     if el is None or not name:
         return el is not None
     actual = name_of(el)
+    if slots(target.name):  # a name made of parameters (a date) must be the one asked for
+        return norm(name).lower() in (norm(actual).lower(), norm(el.name).lower())
     if target.name_like:
         return glob_match(target.name_like, actual) or glob_match(target.name_like, el.name)
     return max(similarity(name, actual), similarity(name, el.name)) >= 0.6

@@ -25,6 +25,7 @@ from ..types import (
     CloseTab,
     Decision,
     Done,
+    Element,
     Navigate,
     Observation,
     PlannerOutput,
@@ -39,6 +40,8 @@ from ..types import (
     Verification,
     Wait,
 )
+from . import datepicker
+from .features import features
 from .format import Skill, Step
 from .heal import Heal, ModelHealer, public_values, target_from_element
 from .locate import Match, choose, locate
@@ -58,6 +61,18 @@ def _add(usage: Usage, spent: Usage) -> None:
         setattr(usage, name, getattr(usage, name) + getattr(spent, name))
     if spent.cost_usd is not None:
         usage.cost_usd = (usage.cost_usd or 0.0) + spent.cost_usd
+
+
+def _alerts(obs: Observation) -> list[str]:
+    """The page's alert, status and error lines ("! ..." in the observation)."""
+    return [line[2:].strip() for line in obs.text.splitlines() if line.startswith("! ")]
+
+
+def _group(el: Element) -> tuple[str, int] | None:
+    """Which of several like widgets (seat maps) the element is in, when there are several:
+    their kind (a CSS signature) and number in page order."""
+    sig, _, index = features(el).get("group", "").rpartition("#")
+    return (sig, int(index)) if sig and index.isdigit() else None
 
 
 @dataclass
@@ -97,6 +112,16 @@ class SkillPlanner:
         self._stop = ""
         self._tries: defaultdict[int, _Tries] = defaultdict(_Tries)
         self._last_error = ""
+        # Where the page was when the last decision was made, and the "!" lines shown so far (a
+        # status scrolled out of view counts); the same when the step now checked was sent: a
+        # check that fails on the same page tells what the page says since.
+        self._seen: tuple[str, frozenset[str]] = ("", frozenset())
+        self._sent: tuple[str, frozenset[str]] = ("", frozenset())
+        # Choice steps done in one of several like widgets (a seat map per flight): step index ->
+        # the kind of widget and the next one to make the same choice in.
+        self._widgets: dict[int, tuple[str, int]] = {}
+        self._widget_scrolls = 0
+        self._shown: dict[int, tuple[datepicker.Month, int]] = {}  # a calendar step's month, at repeat n
 
     # --- the Planner protocol ---------------------------------------------------------
 
@@ -105,6 +130,7 @@ class SkillPlanner:
         usage = Usage()
         self._absorb(history)
         decision = await self._next(observation, usage)
+        self._seen = (observation.url, self._seen[1] | set(_alerts(observation)))
         return PlannerOutput(decision=decision, usage=usage, model=self.model,
                              model_output=decision.model_dump_json())
 
@@ -134,6 +160,10 @@ class SkillPlanner:
                 error = result.error or "failed"
                 if error.startswith(_STOPPED):
                     self._stop = f"step {step.id} ({self._say(step.intent)}) was stopped: {error}"
+                elif kind == "widget":
+                    self._widgets.pop(k, None)  # not again: if the site needs it, its message says so
+                    self._note(f"step {step.id} ({self._say(step.intent)}) failed in another of its "
+                               f"kind on the page: {error}")
                 else:
                     self._tries[k].attempts += 1
                     self._last_error = error
@@ -144,12 +174,16 @@ class SkillPlanner:
                 self._tries[k].repeats += 1
             elif kind == "aside":
                 self._tries[k].asides += 1
+            elif kind == "widget" and k in self._widgets:
+                sig, g = self._widgets[k]
+                self._widgets[k], self._widget_scrolls = (sig, g + 1), 0
 
     def _complete(self, k: int) -> None:
         self.pos = max(self.pos, k + 1)
         step = self.skill.steps[k]
         if step.expect is not None and (step.expect.url or step.expect.text):
             self._check, self._check_waits = k, 0
+            self._sent = self._seen  # the page the step was done on
 
     def _say(self, text: str) -> str:
         return fill(text, public_values(self.skill, self.values))
@@ -200,12 +234,18 @@ class SkillPlanner:
                                       [Wait(seconds=2.5)], [])  # (not the same action as below: no loop)
             else:
                 self._check = None
+                stuck = self._stuck(k, obs)
+                if stuck:
+                    return self._done(False, obs, stuck)
                 self._off_track = (f"after step {self.skill.steps[k].id} the page was expected to show "
                                    f"{self.skill.steps[k].expect}, but it is {obs.url}")
                 if k == len(self.skill.steps) - 1:
                     return self._done(False, obs, self._off_track)
                 self._note(f"note: {self._off_track}; going on")
         while True:
+            widget = self._next_widget(obs)
+            if widget is not None:
+                return widget
             if self.pos >= len(self.skill.steps):
                 return self._done(True, obs)
             k = self.pos
@@ -237,6 +277,9 @@ class SkillPlanner:
                 self._complete(k)  # already as wanted
                 continue
             self._remember_heal(step, found, obs)
+            group = _group(el) if el is not None else None
+            if step.choose is not None and step.choose.like and group is not None and k not in self._widgets:
+                self._widgets[k] = (group[0], step.choose.group + 1)  # one of several: the others next
             actions, inflight = [self._action(step, found.index)], [(k, "step")]
             if step.action in _FILLS:
                 self._batch(k, obs, actions, inflight)
@@ -251,12 +294,99 @@ class SkillPlanner:
     def _repeat(self, k: int, step: Step, found: Match | None, obs: Observation) -> Decision | None:
         """A step done as often as needed: until the next step's element shows."""
         nxt = next((s for s in self.skill.steps[k + 1:] if not s.optional and s.target is not None), None)
-        if (nxt is not None and self._find(nxt, obs) is not None) or found is None \
-                or self._tries[k].repeats >= 24:
+        if nxt is not None and self._find(nxt, obs) is not None:
+            self._complete(k)
+            return None
+        when = datepicker.goal(nxt, self.values)
+        if when is not None:
+            return self._to_month(k, step, found, when, obs)
+        if found is None or self._tries[k].repeats >= 24:
             self._complete(k)
             return None
         return self._decision(f"{self._say(step.intent)} (again: the next step's element is not there yet)",
                               [self._action(step, found.index)], [(k, "repeat")])
+
+    def _to_month(self, k: int, step: Step, found: Match | None, when: datepicker.DateGoal,
+                  obs: Observation) -> Decision | None:
+        """A calendar step: move to the month of the date it is given, as far as it takes."""
+        tries = self._tries[k]
+        shown = datepicker.shown_month(obs, when)
+        want = datepicker.month_name(when.month)
+        if shown is None:
+            if found is None or tries.repeats >= 24:  # no month to read: the recorded control, bounded
+                self._complete(k)
+                return None
+            return self._decision(f"{self._say(step.intent)} (looking for {want})",
+                                  [self._action(step, found.index)], [(k, "repeat")])
+        apart = datepicker.months_apart(shown, when.month)
+        now = datepicker.month_name(shown)
+        if apart == 0:
+            return self._done(False, obs, f"the calendar shows {want} but offers no {when.day.day} {want} "
+                                          f"to pick (step {step.id}): the site may not allow that date")
+        last = self._shown.get(k)
+        if tries.repeats >= 120 or (last is not None and last[0] == shown and tries.repeats > last[1]):
+            return self._done(False, obs, f"the calendar stays on {now} and does not move to {want} "
+                                          f"(step {step.id}): the date may be out of its range")
+        self._shown[k] = (shown, tries.repeats)
+        way = 1 if apart > 0 else -1
+        el = datepicker.control(obs, way, obs.element(found.index) if found is not None else None)
+        if el is None:
+            return self._done(False, obs, f"the calendar shows {now} and has no "
+                                          f"control to go {'forward' if way > 0 else 'back'} to {want} "
+                                          f"(step {step.id}): the date may be out of its range")
+        return self._decision(f"the calendar shows {now}: "
+                              f"{'forward' if way > 0 else 'back'} to {want} ({abs(apart)} to go)",
+                              [Click(index=el.index)], [(k, "repeat")])
+
+    def _next_widget(self, obs: Observation) -> Decision | None:
+        """The choice made in one of several like widgets is made in the others too: the
+        person chose a seat in the one seat map of their trip, a trip with a connection has a
+        seat map per flight and wants a seat on each. Not where a step of the skill does it, nor
+        where something is chosen already. Widgets count in page order; the next is looked for
+        further down, and when the page ends without it there is none."""
+        for k in sorted(self._widgets):
+            if k >= self.pos:
+                continue  # the step itself is not done yet
+            step = self.skill.steps[k]
+            assert step.choose is not None and step.target is not None
+            covered = {s.choose.group for s in self.skill.steps if s.choose is not None
+                       and s.choose.like == step.choose.like and s.action == step.action}
+            sig, g = self._widgets[k]
+            while g in covered:
+                g += 1
+            self._widgets[k] = (sig, g)
+            mine = [el for el in obs.elements if _group(el) == (sig, g)]
+            if any(el.attributes.get("aria-pressed") == "true" or el.checked for el in mine):
+                self._widgets[k], self._widget_scrolls = (sig, g + 1), 0  # chosen there already
+                return self._next_widget(obs)
+            if mine:
+                found = choose(step.choose.model_copy(update={"group": g}), step.target, obs, self.values)
+                if found is not None:
+                    return self._decision(f"{self._say(step.intent)} (in the next one like it on the page, "
+                                          f"number {g + 1}, too)", [self._action(step, found.index)],
+                                          [(k, "widget")])
+            if self._widget_scrolls < self.max_scrolls and _MORE_BELOW.search(obs.text):
+                self._widget_scrolls += 1
+                return self._decision(f"looking further down for another place to do step {step.id} "
+                                      f"({self._say(step.intent)})", [Scroll(direction="down")], [])
+            del self._widgets[k]  # no more of them
+        return None
+
+    def _stuck(self, k: int, obs: Observation) -> str:
+        """Why step k did not get the page on, or "" when it may have: its check expected
+        another address, the page is still the one the step was done on, and either the page
+        says something new (a form error) or the next step's element is not here either."""
+        step = self.skill.steps[k]
+        url, before = self._sent
+        if step.expect is None or not step.expect.url or not url \
+                or urlsplit(url).path != urlsplit(obs.url).path:
+            return ""
+        said = [line for line in _alerts(obs) if line not in before]
+        nxt = next((s for s in self.skill.steps[k + 1:] if not s.optional and s.target is not None), None)
+        if not said and (nxt is None or self._find(nxt, obs) is not None):
+            return ""  # the next step can go on here: only the check was too strict
+        why = f"step {step.id} ({self._say(step.intent)}): the page stayed on {urlsplit(obs.url).path}"
+        return why + (f"; it says: {' · '.join(said)[:400]}" if said else "")
 
     def _in_the_way(self, obs: Observation, current: int) -> Decision | None:
         """A pop-up or banner the skill knows how to close, showing now (out of turn)."""

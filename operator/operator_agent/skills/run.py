@@ -17,6 +17,7 @@ from ..launch import BrowserOptions
 from ..protocols import Planner, RunHook
 from ..session import BrowserSession
 from ..types import RunResult
+from . import datepicker
 from .features import EnrichingPerceiver
 from .format import Skill
 from .heal import ModelHealer
@@ -35,9 +36,10 @@ def skill_task(skill: Skill, planner: SkillPlanner) -> str:
     return f"Run the skill {skill.name}: {fill(skill.description, shown) or skill.name}"
 
 
-def max_steps_for(skill: Skill) -> int:
-    # Room for waits, scrolls and a pop-up or two besides the steps themselves.
-    return max(30, 3 * len(skill.steps) + 10)
+def max_steps_for(skill: Skill, values: Mapping[str, str] | None = None) -> int:
+    # Room for waits, scrolls and a pop-up or two besides the steps themselves, and for
+    # moving calendars to the dates given.
+    return max(30, 3 * len(skill.steps) + 10) + datepicker.steps_needed(skill, values or {})
 
 
 @contextlib.asynccontextmanager
@@ -69,7 +71,7 @@ async def run_skill(skill: Skill, values: Mapping[str, str], *, url: str | None 
                            report=report, **planner_options)
     async with skill_session(start, browser=browser, context=context, perms=perms) as session:
         agent = build_agent(planner=planner, environment=session, start_url=start, perms=perms,
-                            max_steps=max_steps or max_steps_for(skill), run_dir=run_dir, hooks=hooks)
+                            max_steps=max_steps or max_steps_for(skill, values), run_dir=run_dir, hooks=hooks)
         if runs_dir is not None and run_dir is None:
             agent.config.runs_dir = runs_dir
         result = await agent.run(skill_task(skill, planner))

@@ -85,10 +85,10 @@
   const hidden = document.getElementById('depart-date');
   const cal = document.getElementById('calendar');
   if (!display) return;
-  const today = new Date();
+  // The server says which days it takes (its today, not this browser's clock).
+  const today = cal.dataset.today ? parse(cal.dataset.today) : new Date();
   today.setHours(0, 0, 0, 0);
-  const last = new Date(today);
-  last.setDate(last.getDate() + 330);
+  const last = cal.dataset.last ? parse(cal.dataset.last) : new Date(today.getTime() + 330 * 864e5);
   let view = hidden.value ? parse(hidden.value) : new Date(today);
   view = new Date(view.getFullYear(), view.getMonth(), 1);
   if (hidden.value) display.value = short(parse(hidden.value));

@@ -74,15 +74,22 @@ def parse_filters(params: Any) -> Filters:
                    max_price=max_price, sort=sort if sort in SORTS else "best")
 
 
+def booking_window() -> dict[str, str]:
+    # The calendar offers the days the server takes: its today, not the browser's clock.
+    today = dt.date.today()
+    last = today + dt.timedelta(days=BOOKING_WINDOW_DAYS)
+    return {"today": today.isoformat(), "last_day": last.isoformat()}
+
+
 def routes(site: Flights) -> list[Route]:
     async def home(request: Request) -> Response:
         values = {"from": "", "to": "", "date": "", "passengers": "1"}
-        return site.render(request, "home.html", values=values, errors={})
+        return site.render(request, "home.html", values=values, errors={}, **booking_window())
 
     async def results(request: Request) -> Response:
         query, errors = parse_search(request.query_params)
         if errors:
-            return site.render(request, "home.html", 400, values=query, errors=errors)
+            return site.render(request, "home.html", 400, values=query, errors=errors, **booking_window())
         site.state.record_search(query["origin"], query["dest"], query["day"].isoformat(), query["count"])
         found = site.schedule.search(query["origin"], query["dest"], query["day"])
         airlines: dict[str, int] = {}
