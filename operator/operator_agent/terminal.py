@@ -6,7 +6,6 @@ or hide anything), and text typed into password or card fields is never shown.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from rich.console import Console
@@ -14,6 +13,7 @@ from rich.markup import escape
 
 from .preferences import PreferenceStore, maybe_preference
 from .report import describe_action
+from .stdin_line import read_line
 from .types import RunResult, StepRecord
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -87,11 +87,12 @@ class TerminalUser:
         self.prefs = prefs
 
     async def ask(self, question: str) -> str | None:
-        answer = await asyncio.to_thread(_prompt, f"[bold]The agent asks:[/] {escape(question)}\n> ")
+        answer = await read_line(lambda: _prompt(f"[bold]The agent asks:[/] {escape(question)}\n> "))
         if not answer:
             return None
         for pref in maybe_preference(answer) if self.prefs is not None else []:
-            reply = await asyncio.to_thread(_prompt, f"Remember that? {escape(pref.text)} [y/N] ")
+            text = f"Remember that? {escape(pref.text)} [y/N] "
+            reply = await read_line(lambda text=text: _prompt(text))
             if reply.lower().startswith("y") and self.prefs is not None:
                 self.prefs.add(pref)
         return answer

@@ -77,6 +77,9 @@ class SettleOptions:
     dom_quiet: int = 100
     dom_cap: int = 2_000
     action_timeout: int = 5_000
+    # The whole action, whatever it awaits (a page script that never returns, a dialog): a
+    # stuck page ends as a failed action the model hears about, never as a hang.
+    whole_action_cap: int = 60_000
 
 
 class _NetworkWatch:
@@ -189,8 +192,12 @@ class BrowserExecutor:
         index = getattr(action, "index", None)
         target = observation.element(index) if isinstance(index, int) else None
         before = self._watches[page].navigations
+        cap = self.settle_options.whole_action_cap / 1000
         try:
-            detail = await self._dispatch(action, page)
+            detail = await asyncio.wait_for(self._dispatch(action, page), cap)
+        except TimeoutError:
+            return ActionResult(ok=False, target=target,
+                                error=f"the page did not finish the {action.action} within {cap:g} s")
         except ActionError as exc:
             return ActionResult(ok=False, error=str(exc), target=target)
         except PlaywrightTimeout as exc:

@@ -9,7 +9,6 @@ over a limit is refused however the purchase was approved.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import sys
@@ -18,6 +17,7 @@ from decimal import Decimal
 from typing import IO, Literal
 
 from ..protocols import Approver
+from ..stdin_line import read_line
 from ..types import Action, Verdict
 from .detectors.elements import clean_text
 from .detectors.payment import PaymentInfo
@@ -135,7 +135,7 @@ class TerminalApprover:
             out.write(indent + clean_text(line, 300) + "\n")  # page text cannot draw on the terminal
         out.write("Allow this? [y/N] ")
         out.flush()
-        answer = await asyncio.to_thread(self.stdin.readline)
+        answer = await read_line(self.stdin.readline)
         return answer.strip().lower() in ("y", "yes")
 
 
