@@ -31,7 +31,7 @@ if not os.environ.get("TIKTOKEN_CACHE_DIR") and SHARED_TIKTOKEN.is_dir():
 from operator_agent.evals.planners import PlannerSpec  # noqa: E402
 from operator_agent.evals.results import TaskResult  # noqa: E402
 from operator_agent.evals.runner import EvalRequest, execute, prepare  # noqa: E402
-from operator_agent.evals.solutions.miniwob import SOLVED  # noqa: E402
+from operator_bench.solutions.miniwob import SOLVED  # noqa: E402
 
 
 def run(workers: int, episodes: int, screenshots: bool, out: Path) -> tuple[float, list[TaskResult]]:

@@ -3,7 +3,8 @@
 The task: book a flight (New York -> Lisbon, the 14th of next month, nonstop, Economy
 Standard, an aisle seat, one passenger, paid by test card) on the practice flight site.
 
-- replay: the shipped skill skills/book-flight.yaml through the agent loop (SkillPlanner);
+- replay: the shipped skill book-flight (operator_agent/skills/shipped/) through the agent
+          loop (SkillPlanner);
 - agent:  the same loop with a model whose choices are scripted: the real OpenAI client
           talks to the fake server on loopback, which answers each step by reading the page
           it was sent, as a model would (tokens: the server's count of what was sent).
@@ -32,13 +33,13 @@ from operator_agent.launch import BrowserOptions, open_browser
 from operator_agent.planner.config import ModelConfig
 from operator_agent.planner.openai import OpenAIPlanner
 from operator_agent.session import BrowserSession
-from operator_agent.sites import PracticeSites
-from operator_agent.skills.demonstrations import next_month_day
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import run_skill
 from operator_agent.skills.values import resolve
-from operator_agent.testing.fake_openai import FakeOpenAIServer
-from operator_agent.testing.script import find_index, find_text, user_text
+from operator_bench.demonstrations import next_month_day
+from operator_bench.sites import PracticeSites
+from operator_bench.testing.fake_openai import FakeOpenAIServer
+from operator_bench.testing.script import find_index, find_text, user_text
 
 CARD = {"card_number": "4242 4242 4242 4242", "card_expiry": "12 / 34", "card_cvc": "123"}
 TASK = ("Book a nonstop flight from New York to Lisbon on {day}, Economy Standard, an aisle seat, "

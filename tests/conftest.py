@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-pytest_plugins = ["operator_agent.testing.pytest_sites"]
+pytest_plugins = ["operator_bench.testing.pytest_sites"]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 if (SHARED / "tiktoken").is_dir():

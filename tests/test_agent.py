@@ -12,9 +12,9 @@ from operator_agent.agent import Agent, AgentConfig
 from operator_agent.planner.scripted import ScriptedPlanner
 from operator_agent.protocols import PlannerError
 from operator_agent.session import BrowserSession
-from operator_agent.testing.script import find_index
 from operator_agent.traces import TRACE_FILE
 from operator_agent.types import RunResult, StepRecord
+from operator_bench.testing.script import find_index
 
 
 def act(**action: Any) -> dict[str, Any]:

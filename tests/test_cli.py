@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from operator_agent.demo import shop
-from operator_agent.testing.fake_openai import FakeOpenAIServer
-from operator_agent.testing.script import user_text
 from operator_agent.traces import TRACE_FILE, load_run
+from operator_bench.demo import shop
+from operator_bench.testing.fake_openai import FakeOpenAIServer
+from operator_bench.testing.script import user_text
 
 OPERATOR = str(Path(sys.executable).with_name("operator"))
 

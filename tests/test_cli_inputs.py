@@ -21,9 +21,9 @@ import pytest
 from operator_agent.agent import Agent
 from operator_agent.planner.scripted import ScriptedPlanner
 from operator_agent.protocols import ConfigError
-from operator_agent.testing.fake_openai import FakeOpenAIServer
-from operator_agent.testing.script import find_index, user_text
 from operator_agent.traces import TRACE_FILE, load_run
+from operator_bench.testing.fake_openai import FakeOpenAIServer
+from operator_bench.testing.script import find_index, user_text
 from test_cli import OPERATOR, _env, cli, closed_port, one_line
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and permissions")

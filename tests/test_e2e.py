@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from operator_agent.agent import Agent, AgentConfig
-from operator_agent.demo import script
-from operator_agent.demo.server import DemoSite
 from operator_agent.planner.config import ModelConfig
 from operator_agent.planner.openai import OpenAIPlanner
 from operator_agent.report import write_report
 from operator_agent.session import BrowserSession
-from operator_agent.testing.fake_openai import FakeOpenAIServer
-from operator_agent.testing.script import user_text
 from operator_agent.traces import load_run
+from operator_bench.demo import script
+from operator_bench.demo.server import DemoSite
+from operator_bench.testing.fake_openai import FakeOpenAIServer
+from operator_bench.testing.script import user_text
 
 
 def _from_request(step: Callable[[str], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:

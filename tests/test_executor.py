@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from operator_agent.session import BrowserSession
-from operator_agent.testing.script import find_index
 from operator_agent.types import (
     Back,
     Click,
@@ -22,6 +21,7 @@ from operator_agent.types import (
     Upload,
     Wait,
 )
+from operator_bench.testing.script import find_index
 
 
 @pytest.fixture
@@ -125,3 +125,12 @@ async def test_settle_waits_for_the_page_after_a_click(env: BrowserSession) -> N
         assert (await env.perform(Wait(seconds=2), obs)).ok
         obs = await env.observe()
     assert "loaded" in obs.text
+
+
+async def test_an_action_the_page_never_finishes_fails_at_the_cap_instead_of_hanging(
+        env: BrowserSession) -> None:
+    # A long wait on a page that never changes stands for any action stuck on the page.
+    env.executor.settle_options.whole_action_cap = 200
+    obs = await env.observe()
+    result = await env.perform(Wait(seconds=10), obs)
+    assert not result.ok and result.error == "the page did not finish the wait within 0.2 s"

@@ -15,7 +15,6 @@ from operator_agent.planner.openai import OpenAIPlanner, extract_json
 from operator_agent.planner.pricing import cost, price
 from operator_agent.planner.scripted import ScriptedPlanner
 from operator_agent.protocols import ConfigError, PlannerError
-from operator_agent.testing.fake_openai import FakeOpenAIServer, Fault, Reply
 from operator_agent.types import (
     ActionResult,
     Click,
@@ -26,6 +25,7 @@ from operator_agent.types import (
     Type,
     Verification,
 )
+from operator_bench.testing.fake_openai import FakeOpenAIServer, Fault, Reply
 
 OBS = Observation(url="http://shop.test/", title="Shop", text="URL: http://shop.test/\n[1] button Search")
 CLICK = {"reasoning": "The search button is visible.", "actions": [{"action": "click", "index": 1}]}

@@ -211,9 +211,11 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
 async def cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job: buy a USB-C cable under $15 on the practice shop."""
+    # The job is on the bench's practice shop: the bench is loaded only for this command.
+    from operator_bench.demo import shop
+    from operator_bench.sites import PracticeSites
+
     from .builder import model_planner
-    from .demo import shop
-    from .sites import PracticeSites
 
     _check_max_steps(args)
 
@@ -242,9 +244,9 @@ async def cmd_demo(args: argparse.Namespace) -> int:
         if have_model:
             code = await _run_agent(args, shop.TASK, sites.shop_url, make_planner, overrides)
         else:
-            from .skills.commands import run_demo
+            from .skills.commands import run_named
 
-            code = await run_demo(args, sites.shop_url + "/", overrides)
+            code = await run_named(args, shop.SKILL, shop.skill_values(), sites.shop_url + "/", overrides)
         for order in sites.state("shop")["orders"]:
             items = ", ".join(f"{i['quantity']} × {i['title']} ({i['colour']}, {i['size']}) "
                               f"${i['unit_price']:.2f}" for i in order["items"])
@@ -316,8 +318,9 @@ def _normalise_url(url: str) -> str:
 
 
 # Modules with `add_commands(subparsers)`; each parser sets handler=fn(args) -> exit code
-# (async, or plain when the command blocks and owns Ctrl+C itself).
-EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_agent.sites.serve",
+# (async, or plain when the command blocks and owns Ctrl+C itself). `operator sites` comes
+# from the bench (operator_bench), registered by name like the agent's own commands.
+EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_bench.sites.serve",
                          "operator_agent.preferences.commands", "operator_agent.skills.commands",
                          "operator_agent.evals.commands"]
 

@@ -9,8 +9,8 @@ from typing import Any
 from operator_agent.agent import Agent, AgentConfig
 from operator_agent.perception.screen import desktop_url, parse_desktop_url
 from operator_agent.planner.scripted import ScriptedPlanner
-from operator_agent.testing.script import find_index
 from operator_agent.types import Action, Observation, Type, Verdict
+from operator_bench.testing.script import find_index
 
 FORM_TITLE = "Operator Test Form"  # the Tk program's window title
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from operator_agent.perception.controls import find_controls, find_template
 from operator_agent.perception.screen import Region, to_gray
-from operator_agent.testing.script import find_index
+from operator_bench.testing.script import find_index
 
 
 def _grab(desktop: Any) -> np.ndarray:

@@ -9,7 +9,6 @@ import pytest
 
 from operator_agent.executors.desktop import FailSafeStop, key_combo
 from operator_agent.protocols import ActionError
-from operator_agent.testing.script import find_index
 from operator_agent.types import (
     Click,
     ClickAt,
@@ -23,6 +22,7 @@ from operator_agent.types import (
     Type,
     Wait,
 )
+from operator_bench.testing.script import find_index
 
 
 def test_key_combinations() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from desktop_helpers import FORM_APP, poll, require
 
-from operator_agent.testing.script import find_index
 from operator_agent.types import SwitchTab, Type
+from operator_bench.testing.script import find_index
 
 SECOND = ("import tkinter as tk; r = tk.Tk(); r.title('Second window'); r.geometry('320x200+600+300'); "
           "tk.Label(r, text='Hello from the second window').pack(pady=40); r.mainloop()")

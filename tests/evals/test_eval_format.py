@@ -46,6 +46,22 @@ def test_miniwob_suite_lists_every_task_in_the_package() -> None:
     assert all((html_dir() / t.start).is_file() for t in suite.tasks)
 
 
+def test_eval_list_without_a_suite_lists_every_shipped_suite(capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from operator_agent.evals import commands, miniwob
+
+    def missing() -> Path:
+        raise ConfigError("the MiniWoB++ suite needs the miniwob package: "
+                          "pip install 'operator-agent[evals]'")
+
+    monkeypatch.setattr(miniwob, "html_dir", missing)  # as on a machine without the package
+    assert commands.main(["list"]) == 0
+    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert set(lines) == {"shop", "flights", "miniwob"}
+    assert lines["shop"].startswith("30 tasks") and lines["flights"].startswith("27 tasks")
+    assert "pip install 'operator-agent[evals]'" in lines["miniwob"]
+
+
 def test_dates_are_filled_in_and_a_task_survives_a_round_trip() -> None:
     raw = {"suite": "s", "tasks": [{
         "id": "t", "site": "flights", "goal": "Fly on {date+10:long}, not {date-1}.", "approve": False,

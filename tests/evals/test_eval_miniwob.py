@@ -28,7 +28,7 @@ WRONG = """suite: miniwob-wrong
 defaults: {site: miniwob, verify: false, max_steps: 4}
 tasks:
   - id: click-button
-    script: {call: "operator_agent.evals.solutions.miniwob:wrong_button"}
+    script: {call: "operator_bench.solutions.miniwob:wrong_button"}
 """
 Outcomes = dict[tuple[str, str, int], tuple[bool, float | None]]
 
@@ -155,9 +155,9 @@ def test_ray_backend_gives_the_local_results(two_workers: tuple[Path, list[TaskR
 def test_a_model_behind_an_openai_endpoint_runs_through_the_harness(tmp_path: Path) -> None:
     """--planner openai against the fake model server: the real client, prompt and parsing,
     with token counts reaching the results."""
-    from operator_agent.evals.solutions.miniwob import click_button
-    from operator_agent.testing.fake_openai import FakeOpenAIServer
-    from operator_agent.testing.script import user_text
+    from operator_bench.solutions.miniwob import click_button
+    from operator_bench.testing.fake_openai import FakeOpenAIServer
+    from operator_bench.testing.script import user_text
 
     replies = [lambda body: click_button(user_text(body))] * 2  # one decision per episode
     with FakeOpenAIServer(replies, model="fake-model") as fake:

@@ -25,7 +25,7 @@ tasks:
       - cart: {items: [{title: USB-C}]}
       - order: {items: [{title: USB-C}]}
     script:
-      call: operator_agent.evals.solutions.shop:shop
+      call: operator_bench.solutions.shop:shop
       reads: prompt
       with: {query: usb-c cable, title: USB-C, max_price: 15, stop: cart}
 """

@@ -185,8 +185,8 @@ async def test_prefs_add_uses_the_names_in_the_store(tmp_path: Path, capsys) -> 
 
 def test_no_practice_site_name_in_the_preferences_code() -> None:
     from operator_agent import preferences
-    from operator_agent.sites.flights.data import AIRLINES
-    from operator_agent.sites.shop.catalog_data import CATEGORIES
+    from operator_bench.sites.flights.data import AIRLINES
+    from operator_bench.sites.shop.catalog_data import CATEGORIES
 
     invented = {a.name for a in AIRLINES} | {b for c in CATEGORIES for b in c.brands}
     pattern = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in sorted(invented)), re.IGNORECASE)

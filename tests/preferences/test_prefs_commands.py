@@ -12,9 +12,9 @@ import pytest
 from operator_agent.preferences import PreferenceStore
 from operator_agent.preferences.commands import add_commands
 from operator_agent.protocols import ConfigError
-from operator_agent.testing.fake_openai import FakeOpenAIServer
 from operator_agent.traces import RunTrace
 from operator_agent.types import ActionResult, Click, Observation, RunResult, StepRecord
+from operator_bench.testing.fake_openai import FakeOpenAIServer
 
 
 async def run(*argv: str) -> int:

@@ -50,11 +50,11 @@ from operator_agent.planner.scripted import ScriptedPlanner
 from operator_agent.protocols import Gate, RunHook
 from operator_agent.report import write_report
 from operator_agent.session import BrowserSession
-from operator_agent.sites import PracticeSites
-from operator_agent.sites.shop.state import DEMO_ADDRESS, DEMO_EMAIL, DEMO_PASSWORD
-from operator_agent.testing.script import find_index
 from operator_agent.traces import Redactor, load_run
 from operator_agent.types import Action, Done, Observation, RunResult, Type, Verdict
+from operator_bench.sites import PracticeSites
+from operator_bench.sites.shop.state import DEMO_ADDRESS, DEMO_EMAIL, DEMO_PASSWORD
+from operator_bench.testing.script import find_index
 
 PAGES = Path(__file__).parent / "pages"
 HOST_RULES = "--host-resolver-rules=MAP *.test 127.0.0.1"

@@ -28,7 +28,7 @@ from sec_harness import (
     type_into,
 )
 
-from operator_agent.testing.script import find_index, find_text
+from operator_bench.testing.script import find_index, find_text
 
 pytestmark = pytest.mark.attack
 
@@ -508,17 +508,17 @@ async def test_page_text_cannot_write_skills(sites, context, tmp_path, monkeypat
     heals its steps from what the page shows, but the page never writes a skill file:
     heals are only proposed; only the person's acceptance saves them."""
     from operator_agent.skills import format as skill_format
-    from operator_agent.skills.commands import demo_values
     from operator_agent.skills.library import SkillLibrary
     from operator_agent.skills.run import run_skill
     from operator_agent.skills.values import resolve
+    from operator_bench.demo import shop
 
     writes: list[object] = []
     monkeypatch.setattr(skill_format, "save_skill", lambda *a, **k: writes.append(a))
     sites.configure(variant=True, newsletter_delay_ms=-1)
     entry = SkillLibrary().get("buy-usb-cable")
     shipped = {p: p.read_bytes() for p in entry.path.parent.glob("*.yaml")}
-    values = resolve(entry.skill, {**demo_values(), "query": "usb-c cable", "max_price": "15"})
+    values = resolve(entry.skill, shop.skill_values())
     run = await run_skill(entry.skill, values, url=sites.shop_url + "/", context=context, perms=None,
                           runs_dir=tmp_path)
     assert run.planner.heals, "the redesigned page should have made the replay heal"

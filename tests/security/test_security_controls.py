@@ -19,7 +19,7 @@ from sec_harness import (
     type_into,
 )
 
-from operator_agent.sites.shop.state import DEMO_EMAIL
+from operator_bench.sites.shop.state import DEMO_EMAIL
 
 
 async def test_the_approved_purchase_is_paid(scene: Scene) -> None:

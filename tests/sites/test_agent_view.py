@@ -8,7 +8,7 @@ import datetime as dt
 from playwright.async_api import expect
 
 from operator_agent.perception.browser import DomPerceiver
-from operator_agent.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
+from operator_bench.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
 
 SIGN_IN = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "next": "/"}
 

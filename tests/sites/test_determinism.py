@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from operator_agent.sites import PracticeSites
-from operator_agent.sites.flights import data as flight_data
-from operator_agent.sites.flights.search import Schedule
-from operator_agent.sites.shop import generate
-from operator_agent.sites.shop.catalog import Catalog, SearchQuery
+from operator_bench.sites import PracticeSites
+from operator_bench.sites.flights import data as flight_data
+from operator_bench.sites.flights.search import Schedule
+from operator_bench.sites.shop import generate
+from operator_bench.sites.shop.catalog import Catalog, SearchQuery
 
 
 def _http(url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:

@@ -11,7 +11,7 @@ import urllib.request
 
 from playwright.async_api import expect
 
-from operator_agent.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
+from operator_bench.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
 
 EXPIRED = "Your session has expired. Please sign in again to continue."
 SIGN_IN = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "next": "/"}

@@ -10,9 +10,9 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
-from operator_agent.sites import PracticeSites
-from operator_agent.sites.shop.catalog import SearchQuery
-from operator_agent.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
+from operator_bench.sites import PracticeSites
+from operator_bench.sites.shop.catalog import SearchQuery
+from operator_bench.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
 
 SIGN_IN = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "next": "/"}
 

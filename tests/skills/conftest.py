@@ -11,10 +11,10 @@ import pytest
 import pytest_asyncio
 from skills_helpers import Learned
 
-from operator_agent.sites import PracticeSites
-from operator_agent.skills import demonstrations as demo
 from operator_agent.skills.format import shipped_dir
 from operator_agent.skills.library import SkillLibrary
+from operator_bench import demonstrations as demo
+from operator_bench.sites import PracticeSites
 
 PAGES = Path(__file__).parent / "pages"
 

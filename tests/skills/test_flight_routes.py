@@ -15,10 +15,10 @@ import pytest
 from skills_helpers import CARD
 
 from operator_agent.builder import permissions
-from operator_agent.sites import PracticeSites
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import run_skill
 from operator_agent.skills.values import resolve
+from operator_bench.sites import PracticeSites
 
 # As `--without-asking payment --max-purchase 5000 --max-daily 5000`: nobody to ask.
 UNATTENDED = {"without_asking": ["payment"], "max_purchase": 5000, "max_daily": 5000}

@@ -28,8 +28,6 @@ from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.recorder import Recorder
 from operator_agent.skills.use import SkillAwarePlanner, UseSkill
 from operator_agent.skills.values import resolve
-from operator_agent.testing.fake_openai import FakeOpenAIServer
-from operator_agent.testing.script import find_index, user_text
 from operator_agent.types import (
     Decision,
     Done,
@@ -40,6 +38,8 @@ from operator_agent.types import (
     Usage,
     Verification,
 )
+from operator_bench.testing.fake_openai import FakeOpenAIServer
+from operator_bench.testing.script import find_index, user_text
 
 
 def library_skill(origin: str, button: str = "Find book") -> Skill:

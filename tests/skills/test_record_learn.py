@@ -13,7 +13,7 @@ from skills_helpers import Learned
 from operator_agent.skills import commands
 from operator_agent.skills.events import load_recording
 from operator_agent.skills.format import load_skill
-from operator_agent.testing.fake_openai import FakeOpenAIServer
+from operator_bench.testing.fake_openai import FakeOpenAIServer
 
 SECRETS = ("demo1234", "4242 4242", "4242424242424242", "12 / 34")
 

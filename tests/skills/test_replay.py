@@ -10,12 +10,12 @@ from typing import Any
 from skills_helpers import CARD, Learned, approving
 
 from operator_agent.builder import permissions
-from operator_agent.sites import PracticeSites
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import run_skill
 from operator_agent.skills.values import resolve
 from operator_agent.traces import load_run
 from operator_agent.types import Verdict
+from operator_bench.sites import PracticeSites
 
 
 async def test_shipped_shop_skill_buys_another_product_once_approved(

@@ -15,11 +15,11 @@ from operator_agent.builder import permissions
 from operator_agent.permissions.audit import list_entries
 from operator_agent.permissions.policy import Policy
 from operator_agent.permissions.policy_gate import PolicyGate
-from operator_agent.sites import PracticeSites
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import SkillRun, run_skill
 from operator_agent.skills.values import resolve
 from operator_agent.types import Click, Element, Observation, Type
+from operator_bench.sites import PracticeSites
 
 UNATTENDED = {"without_asking": ["payment"], "max_purchase": 30}
 PAY_FRAME = "https://js.stripe.com/v3/elements-inner-card.html"  # a shipped payment-frame host

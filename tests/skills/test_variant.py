@@ -9,12 +9,12 @@ from typing import Any
 
 from skills_helpers import CARD, Learned, approving
 
-from operator_agent.sites import PracticeSites
-from operator_agent.skills import demonstrations as demo
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import run_skill
 from operator_agent.skills.values import resolve
 from operator_agent.types import Verdict
+from operator_bench import demonstrations as demo
+from operator_bench.sites import PracticeSites
 
 
 async def test_shop_skill_completes_on_the_redesigned_shop(

@@ -7,15 +7,16 @@ Ray cluster, judged by checks on what the servers hold, reported as HTML.
 
 Modules: tasks (the format), checks, suites, miniwob (the adapter), planners (the
 registry), worker + episode (one task through the agent loop), backends (local, ray),
-runner, results (JSONL, metrics), report (HTML), compare, commands (CLI).
-See evals/README.md.
+runner, results (JSONL, metrics), report (HTML), compare, commands (CLI). The suites,
+their scripted solutions and the practice sites are the bench's (operator_bench), loaded
+only when a task needs them. See operator_bench/suites/README.md.
 """
 
 from importlib import import_module
 from typing import Any
 
 # Imported on first use: `operator` loads every command module at start-up, and this
-# package pulls in Playwright, the practice sites and pydantic models.
+# package pulls in Playwright and pydantic models.
 _EXPORTS = {
     "Check": "checks", "CheckResult": "checks", "Outcome": "checks",
     "PlannerRequest": "planners", "PlannerSpec": "planners", "register_planner": "planners",

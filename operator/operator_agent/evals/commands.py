@@ -28,7 +28,7 @@ def add_commands(sub: Any) -> None:
     esub = ev.add_subparsers(dest="eval_command", required=True)
 
     run = esub.add_parser("run", help="run a suite; results go to a JSONL file as each task ends")
-    run.add_argument("suite", help="shop, flights, miniwob (evals/suites/), a .yaml path, "
+    run.add_argument("suite", help="shop, flights, miniwob (`operator eval list`), a .yaml path, "
                      "or several: shop,flights")
     run.add_argument("--planner", default="openai", metavar="|".join(PLANNERS),
                      help="who decides: a model (openai), the offline skills planner, or the suite's "
@@ -70,8 +70,8 @@ def add_commands(sub: Any) -> None:
     cmp_.add_argument("b")
     cmp_.set_defaults(handler=cmd_compare)
 
-    lst = esub.add_parser("list", help="the tasks of a suite")
-    lst.add_argument("suite")
+    lst = esub.add_parser("list", help="the suites, or the tasks of one")
+    lst.add_argument("suite", nargs="?", help="a suite (or several: shop,flights); none: every suite")
     lst.add_argument("--tasks", metavar="PATTERN")
     lst.set_defaults(handler=cmd_list)
 
@@ -156,11 +156,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from .suites import load_suites, select
 
+    if not args.suite:
+        return list_suites()
     for suite in load_suites(args.suite):
         for t in select(suite.tasks, args.tasks):
             script = "scripted" if t.script else ""
             out.print(f"{t.key}\t{t.site}\t{t.group}\td{t.difficulty}\t{script}\t{(t.goal or '')[:70]}",
                       markup=False, highlight=False)
+    return 0
+
+
+def list_suites() -> int:
+    """One line per suite: its name, how many tasks (scripted), what it is."""
+    from .suites import available, load_suite, suites_dir
+
+    names = available()
+    if not names:
+        raise ConfigError(f"no suites in {suites_dir()}")
+    for name in names:
+        try:
+            suite = load_suite(name)
+        except ConfigError as exc:  # e.g. MiniWoB++ without the miniwob package: say what it needs
+            out.print(f"{name}\t-\t{exc}", markup=False, highlight=False)
+            continue
+        scripted = sum(1 for t in suite.tasks if t.script)
+        out.print(f"{name}\t{len(suite.tasks)} tasks ({scripted} scripted)\t{suite.description}",
+                  markup=False, highlight=False)
     return 0
 
 

@@ -16,15 +16,12 @@ from playwright.async_api import BrowserContext
 from ..permissions.vault import Vault
 from ..protocols import Environment
 from ..session import BrowserSession
-from ..sites import PracticeSites
-from ..sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
 from .checks import Outcome
 from .miniwob import MiniWobEnvironment, read_reward, start_episode
 from .tasks import Task
 from .worker import Worker
 
 STATE_SITES = ("shop", "flights", "payments")
-TEST_CARD = "4242 4242 4242 4242"  # Paylane's approving Visa (evals/sites/README.md)
 
 
 @dataclass
@@ -34,18 +31,6 @@ class Setup:
     site_url: str  # the site's root, for planners that replay what was recorded elsewhere
     read_back: Callable[[Outcome], Awaitable[None]]  # fills the outcome from the servers / page
     vault: Vault | None = None
-
-
-def practice_vault(sites: PracticeSites) -> Vault:
-    """An in-memory vault as a person who uses these sites would have it: the demo
-    account's password bound to the shop, the Visa test card bound to the payment
-    processor's card form. The model only ever sees `{{secret:password}}`, `{{secret:card.number}}`..."""
-    vault = Vault()
-    vault.add_password("password", DEMO_PASSWORD, origins=[sites.shop_url],
-                       description=f"the shop account {DEMO_EMAIL}")
-    vault.add_card("card", number=TEST_CARD, exp_month=12, exp_year=34, cvc="123", holder="Alex Morgan",
-                   origins=[sites.payments_url], description="Visa test card")
-    return vault
 
 
 def _cheapest(db: Any, kind: str) -> float | None:
@@ -63,6 +48,8 @@ def _itineraries(schedule: Any, origin: str, dest: str, day: str) -> list[dict[s
 
 
 async def site_setup(worker: Worker, task: Task, seed: int, context: BrowserContext) -> Setup:
+    from operator_bench.sites.vault import practice_vault  # the practice sites are the bench's
+
     sites = await worker.sites(seed)
     vault = practice_vault(sites) if task.vault or worker.settings.vault else None
     sites.reset()

@@ -1,8 +1,8 @@
 """Finding suites and turning them into work: (task, seed) pairs.
 
-A suite is named (`shop`, `flights`, `miniwob`: files in evals/suites/, or
-$OPERATOR_SUITES_DIR) or given as a path to a YAML file. Several can be joined
-with commas: `shop,flights`.
+A suite is named (`shop`, `flights`, `miniwob`: the bench's suites, operator_bench/suites/,
+or the files in $OPERATOR_SUITES_DIR) or given as a path to a YAML file. Several can be
+joined with commas: `shop,flights`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..package_data import package_dir
 from ..protocols import ConfigError
 from . import miniwob
 from .tasks import Suite, Task, load_suite_file, merge_defaults
@@ -24,9 +25,10 @@ SUITES_ENV = "OPERATOR_SUITES_DIR"
 
 
 def suites_dir() -> Path:
-    """evals/suites: $OPERATOR_SUITES_DIR, else the repository's (the install is editable)."""
+    """$OPERATOR_SUITES_DIR, else the suites shipped as package data of the bench
+    (operator_bench/suites/: read as files, never imported)."""
     env = os.environ.get(SUITES_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "evals" / "suites"
+    return Path(env) if env else package_dir("operator_bench", "suites")
 
 
 def available() -> list[str]:

@@ -4,7 +4,7 @@ A suite file has `suite` (its name), optional `defaults` merged into every task,
 `tasks`. Strings may hold date placeholders, expanded when the task runs:
 `{date+N}` is the ISO date N days from today (`{date-N}` before it), `{date+N:long}`
 the same date as the flights site writes it ("Tuesday, 24 November 2026").
-See evals/README.md.
+See operator_bench/suites/README.md.
 """
 
 from __future__ import annotations

@@ -9,13 +9,16 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playwright.async_api import Browser
 
 from ..launch import BrowserHandle, BrowserOptions, open_browser
-from ..sites import PracticeSites
 from .miniwob import MiniWobServer
 from .planners import PlannerSpec
+
+if TYPE_CHECKING:
+    from operator_bench.sites.practice import PracticeSites
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ class Worker:
 
     async def sites(self, seed: int) -> PracticeSites:
         """This worker's practice sites generated from `seed` (one seed at a time)."""
+        from operator_bench.sites import PracticeSites  # the bench: only tasks on the practice sites
+
         if self._sites is not None and self._sites.seed == seed:
             return self._sites
         if self._sites is not None:

@@ -238,7 +238,7 @@ def choose_skill(task: str, library: SkillLibrary | None = None, *,
         raise ConfigError(
             f"no model is configured and no taught skill fits {task!r} (skills: {known}); set OPERATOR_MODEL "
             "(and OPENAI_API_KEY, or OPENAI_BASE_URL for a local server), or teach one with "
-            "`operator record NAME --url URL` and `operator learn recordings/NAME`")
+            "`operator record NAME --url URL` and `operator learn NAME`")
     choice = ranked[0]
     skill = choice.skill
     given = fill_from_task(task, skill, today)

@@ -1,7 +1,7 @@
 """Teach by demonstration: record what a person does in a browser, learn a skill from
 it, and replay the skill with new inputs through the normal agent loop.
 
-    recorder.Recorder        records a browser context into recordings/NAME/
+    recorder.Recorder        records a browser context into a recording folder
     compiler.compile_recording   a recording -> a Skill (parameters, steps, checks)
     format.Skill, load_skill, save_skill   the YAML skill file
     replay.SkillPlanner      replays a skill as a Planner (gate, executor, trace unchanged)

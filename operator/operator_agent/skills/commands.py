@@ -22,19 +22,21 @@ out = Console(highlight=False, soft_wrap=True)
 
 def add_commands(sub: Any) -> None:
     rec = sub.add_parser("record", help="record a demonstration in a visible browser (then: operator learn)")
-    rec.add_argument("name", help="name of the recording (recordings/NAME)")
+    rec.add_argument("name", help="name of the recording (kept in the recordings folder: "
+                     "$OPERATOR_RECORDINGS_DIR, else the user data folder)")
     rec.add_argument("--url", required=True, help="page to start on")
     rec.add_argument("--task", default="", help='what you are doing, e.g. "buy a USB-C cable under $15"')
-    rec.add_argument("--out", metavar="DIR", help="where to keep it (default: recordings/NAME)")
+    rec.add_argument("--out", metavar="DIR", help="keep it in this folder instead")
     rec.add_argument("--force", action="store_true", help="record over an existing recording")
     rec.add_argument("--headless", action="store_true", help="no window (for a script driving the browser)")
     rec.add_argument("--no-screenshots", action="store_true", help="keep events only")
     rec.set_defaults(handler=cmd_record)
 
-    learn = sub.add_parser("learn", help="turn a recording into a skill file (skills/NAME.yaml)")
-    learn.add_argument("recording", help="recording folder, e.g. recordings/NAME")
+    learn = sub.add_parser("learn", help="turn a recording into a skill file (NAME.yaml among the skills)")
+    learn.add_argument("recording", help="a recording's name (from `operator record NAME`) or its folder")
     learn.add_argument("--name", help="skill name (default: the recording's)")
-    learn.add_argument("--out", metavar="FILE", help="skill file (default: skills/NAME.yaml)")
+    learn.add_argument("--out", metavar="FILE", help="skill file (default: NAME.yaml in the skills folder: "
+                       "$OPERATOR_SKILLS_DIR, else the user data folder)")
     _model_flags(learn)
     learn.set_defaults(handler=cmd_learn)
 
@@ -121,8 +123,9 @@ async def cmd_record(args: argparse.Namespace) -> int:
             loop.remove_signal_handler(signal.SIGINT)
         with contextlib.suppress(Exception):
             await handle.close()
+    learn_ref = str(path) if args.out else args.name  # a name is found in the recordings folder
     console.print(f"[green]Recorded[/] {meta.events} events to {escape(str(path))} ({reason}). "
-                  f"Next: operator learn {escape(str(path))}")
+                  f"Next: operator learn {escape(learn_ref)}")
     return 0
 
 
@@ -131,12 +134,13 @@ async def cmd_record(args: argparse.Namespace) -> int:
 
 async def cmd_learn(args: argparse.Namespace) -> int:
     from .compiler import compile_recording
-    from .events import load_recording
+    from .events import find_recording, load_recording
     from .format import save_skill, skills_dir
     from .naming import name_with_model
 
-    recording = load_recording(Path(args.recording))
-    name = args.name or recording.meta.name or Path(args.recording).name
+    path = find_recording(args.recording)
+    recording = load_recording(path)
+    name = args.name or recording.meta.name or path.name
     target = Path(args.out) if args.out else skills_dir() / f"{name}.yaml"
     skill = compile_recording(recording, name=name, skill_dir=target.parent)
     config = _model_config(args)
@@ -283,7 +287,7 @@ async def cmd_skill_show(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- for the lead's wiring: `operator run` without a model, and `operator demo` ---------------
+# --- `operator run` without a model, and `operator demo` -----------------------------------
 
 
 async def run_offline(args: argparse.Namespace) -> int:
@@ -307,21 +311,13 @@ async def run_offline(args: argparse.Namespace) -> int:
         raise
 
 
-def demo_values() -> dict[str, str]:
-    """The practice shop's documented demo account and approving test card."""
-    from ..demo import shop
-
-    card = shop.CARD
-    return {"password": shop.PASSWORD, "card_number": card["Card number"], "card_expiry": card["Expiry date"],
-            "card_cvc": card["Security code"]}
-
-
-async def run_demo(args: argparse.Namespace, shop_url: str, overrides: dict[str, Any] | None = None) -> int:
-    """`operator demo` without a model: the shipped buy-usb-cable skill on the practice shop."""
+async def run_named(args: argparse.Namespace, name: str, values: dict[str, str], url: str,
+                    overrides: dict[str, Any] | None = None) -> int:
+    """Replay the known skill `name` with these values from `url` (`operator demo` without a
+    model: the caller, which knows the site, gives the values)."""
     from .library import SkillLibrary
     from .values import resolve
 
-    entry = SkillLibrary().get("buy-usb-cable")
-    values = resolve(entry.skill, {**demo_values(), "query": "usb-c cable", "max_price": "15"})
-    args.url = shop_url
-    return await replay(entry, values, args, overrides)
+    entry = SkillLibrary().get(name)
+    args.url = url
+    return await replay(entry, resolve(entry.skill, values), args, overrides)

@@ -1,6 +1,7 @@
-"""A recording on disk: recordings/NAME/ with recording.json (metadata), events.jsonl
-(one event per line, written as it happens), shots/ (page screenshots, JPEG) and
-crops/ (the acted-on element, cut out of the screenshot before the event).
+"""A recording on disk: a folder (recordings_dir()/NAME by default) with recording.json
+(metadata), events.jsonl (one event per line, written as it happens), shots/ (page
+screenshots, JPEG) and crops/ (the acted-on element, cut out of the screenshot before
+the event).
 
 Event types: click, fill, select, check, press, scroll (from the page), navigate,
 new_tab, switch_tab, close_tab (from the browser), and `after` lines that add what
@@ -17,6 +18,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ..permissions.paths import data_dir
 from ..protocols import ConfigError
 
 RECORDINGS_ENV = "OPERATOR_RECORDINGS_DIR"
@@ -25,8 +27,10 @@ EVENTS = "events.jsonl"
 
 
 def recordings_dir() -> Path:
+    """Where `operator record` keeps recordings: $OPERATOR_RECORDINGS_DIR, else recordings/
+    in the user's data folder (~/.local/share/operator-agent/recordings on Linux)."""
     env = os.environ.get(RECORDINGS_ENV)
-    return Path(env) if env else Path.cwd() / "recordings"
+    return Path(env).expanduser() if env else data_dir() / "recordings"
 
 
 class RecordingMeta(BaseModel):
@@ -79,6 +83,23 @@ class Recording:
     def settled_url(self, event: Event) -> str:
         a = self.after.get(event.seq)
         return a.url if a is not None and a.url else event.url
+
+
+def find_recording(ref: str) -> Path:
+    """A recording by its folder, or by its name in recordings_dir()."""
+    path = Path(ref).expanduser()
+    if (path / EVENTS).is_file():
+        return path
+    named = recordings_dir() / ref
+    if Path(ref).name == ref and (named / EVENTS).is_file():
+        return named
+    if path.is_dir():
+        return path  # load_recording says what it lacks
+    root = recordings_dir()
+    known = sorted(p.parent.name for p in root.glob(f"*/{EVENTS}")) if root.is_dir() else []
+    raise ConfigError(f"no recording {ref!r}: not a folder, nor a name in {root} "
+                      f"(known: {', '.join(known) or 'none yet'}); record one with "
+                      "`operator record NAME --url URL`")
 
 
 def load_recording(path: Path) -> Recording:

@@ -16,6 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..package_data import package_dir
+from ..permissions.paths import data_dir
 from ..protocols import ConfigError
 
 SKILLS_ENV = "OPERATOR_SKILLS_DIR"
@@ -70,7 +72,7 @@ class Target(_Model):
     frame: str = ""  # URL path pattern of its iframe; "" for the page itself
     frame_title: str = ""
     position: Position | None = None  # in the viewport when recorded (CSS pixels)
-    image: str = ""  # a crop of it as recorded, relative to the skills folder's parent
+    image: str = ""  # a crop of it as recorded, relative to the skill file's folder (not read on replay)
 
 
 class Choice(_Model):
@@ -131,14 +133,16 @@ class Skill(_Model):
 
 
 def skills_dir() -> Path:
-    """$OPERATOR_SKILLS_DIR, else ./skills (the repository's when run from there)."""
+    """Where taught skills go: $OPERATOR_SKILLS_DIR, else skills/ in the user's data folder
+    (~/.local/share/operator-agent/skills on Linux)."""
     env = os.environ.get(SKILLS_ENV)
-    return Path(env) if env else Path.cwd() / "skills"
+    return Path(env).expanduser() if env else data_dir() / "skills"
 
 
 def shipped_dir() -> Path:
-    """The skills that come with the project (top-level skills/ of the repository)."""
-    return Path(__file__).resolve().parents[3] / "skills"
+    """The skills that come with the agent (package data, operator_agent/skills/shipped/):
+    the defaults a taught skill of the same name overrides."""
+    return package_dir(__package__, "shipped")
 
 
 _HEADER = """\

@@ -1,5 +1,6 @@
-"""The skills the agent knows: skill files in ./skills (or $OPERATOR_SKILLS_DIR), then the
-ones shipped with the project. A name found in the first folder hides a shipped one."""
+"""The skills the agent knows: the person's taught skills (skills_dir(): $OPERATOR_SKILLS_DIR,
+else the user's data folder), then the ones shipped with the agent as defaults. A taught
+skill hides a shipped one of the same name."""
 
 from __future__ import annotations
 

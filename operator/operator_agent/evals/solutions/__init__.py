@@ -1,4 +1,0 @@
-"""Scripted replies shipped with the suites: step functions that read the observation
-text (as a model reads it, to find element indexes) and return the next decision.
-They prove the harness end to end without a model; suites reference them as
-`script: {call: operator_agent.evals.solutions.<module>:<function>, with: {...}}`."""

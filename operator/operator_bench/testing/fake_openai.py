@@ -1,0 +1,256 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 that answers from a script.
+
+The only thing we fake is the model: the real `openai` client talks real HTTP
+to this server, so retries, error mapping and parsing are exercised for real.
+Used by the tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeAlias
+
+from pydantic import BaseModel
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """An HTTP error reply (or a dropped connection) instead of a completion."""
+
+    status: int = 500
+    message: str = ""
+    type: str | None = None  # OpenAI error "type"; derived from status when None
+    code: str | None = None  # e.g. "insufficient_quota", "model_not_found"
+    param: str | None = None
+    retry_after: float | None = None  # sent as a Retry-After header (seconds)
+    drop: bool = False  # close the connection without any reply (a connection error)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """A completion with explicit details; plain dicts, models and strings are shorthand."""
+
+    content: Any  # dict / BaseModel (sent as JSON) or str (sent as is)
+    prompt_tokens: int | None = None  # None: estimated from the request
+    completion_tokens: int | None = None  # None: estimated from the content
+    finish_reason: str = "stop"
+    usage: bool = True  # False: omit usage, as some local servers do
+
+
+# A script item: what to answer one request with. A callable gets the request
+# body (parsed JSON) and returns any other kind of item.
+Item: TypeAlias = "dict[str, Any] | BaseModel | str | Fault | Reply | Callable[[dict[str, Any]], Any]"
+
+_ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_denied",
+                404: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_exceeded"}
+
+
+def _estimate_tokens(text: str) -> int:
+    return max(1, (len(text) + 3) // 4)
+
+
+class FakeOpenAIServer:
+    """Serve /v1/chat/completions and /v1/models on a free loopback port.
+
+    structured_outputs=False answers 400 to any request whose response_format is
+    a json_schema, like many local servers. api_key, when set, is required as a
+    Bearer token (else 401). model, when set, is the only model served (else 404).
+    default answers every request once the script runs out; without it the
+    server replies 500 "script exhausted" so a test sees what went wrong.
+    """
+
+    def __init__(self, script: Iterable[Item] = (), *, structured_outputs: bool = True,
+                 model: str | None = None, api_key: str | None = None,
+                 default: Item | None = None) -> None:
+        self._script: list[Item] = list(script)
+        self.structured_outputs = structured_outputs
+        self.model = model
+        self.api_key = api_key
+        self.default = default
+        self.requests: list[dict[str, Any]] = []  # every chat request body, in order
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------
+
+    def start(self) -> FakeOpenAIServer:
+        if self._httpd is None:
+            self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+            self._httpd.daemon_threads = True
+            # A short poll interval keeps stop() quick (shutdown waits for the next poll).
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                            name="fake-openai", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            if self._thread is not None:
+                self._thread.join()
+            self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("FakeOpenAIServer is not started")
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # --- script --------------------------------------------------------------
+
+    def push(self, *items: Item) -> None:
+        """Append replies to the script (also while serving)."""
+        with self._lock:
+            self._script.extend(items)
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            return len(self._script)
+
+    def _next(self, body: dict[str, Any]) -> tuple[Item | None, int]:
+        with self._lock:
+            self.requests.append(body)
+            self._counter += 1
+            if not self.structured_outputs and _wants_json_schema(body):
+                return Fault(status=400, param="response_format", message=(
+                    "response_format of type json_schema is not supported by this server")), self._counter
+            return (self._script.pop(0) if self._script else self.default), self._counter
+
+    def _completion(self, body: dict[str, Any], reply: Reply, number: int) -> dict[str, Any]:
+        content = reply.content
+        if isinstance(content, BaseModel):
+            content = content.model_dump_json()
+        elif not isinstance(content, str):
+            content = json.dumps(content)
+        prompt = reply.prompt_tokens
+        if prompt is None:
+            prompt = _estimate_tokens(json.dumps(body.get("messages", [])))
+        completion = reply.completion_tokens
+        if completion is None:
+            completion = _estimate_tokens(content)
+        out: dict[str, Any] = {
+            "id": f"chatcmpl-fake{number}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or self.model or "fake-model",
+            "system_fingerprint": "fp_fake",
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None},
+                "logprobs": None,
+                "finish_reason": reply.finish_reason,
+            }],
+        }
+        if reply.usage:
+            out["usage"] = {"prompt_tokens": prompt, "completion_tokens": completion,
+                            "total_tokens": prompt + completion}
+        return out
+
+
+def _wants_json_schema(body: dict[str, Any]) -> bool:
+    fmt = body.get("response_format")
+    return isinstance(fmt, dict) and fmt.get("type") == "json_schema"
+
+
+def _error_body(fault: Fault) -> dict[str, Any]:
+    return {"error": {
+        "message": fault.message or f"fake server error {fault.status}",
+        "type": fault.type or _ERROR_TYPES.get(fault.status, "server_error"),
+        "param": fault.param,
+        "code": fault.code,
+    }}
+
+
+def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like a real API server
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep test output clean
+
+        def _send_json(self, status: int, payload: dict[str, Any],
+                       headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _fault(self, fault: Fault) -> None:
+            if fault.drop:
+                self.close_connection = True
+                return
+            headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+            self._send_json(fault.status, _error_body(fault), headers)
+
+        def _authorized(self) -> bool:
+            if server.api_key is None or self.headers.get("Authorization") == f"Bearer {server.api_key}":
+                return True
+            self._fault(Fault(status=401, code="invalid_api_key", message="Incorrect API key provided."))
+            return False
+
+        def do_GET(self) -> None:
+            if not self._authorized():
+                return
+            if self.path.rstrip("/") == "/v1/models":
+                model = server.model or "fake-model"
+                self._send_json(200, {"object": "list", "data": [
+                    {"id": model, "object": "model", "created": 0, "owned_by": "fake"}]})
+            else:
+                self._fault(Fault(status=404, message=f"no route {self.path}"))
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if not self._authorized():
+                return
+            if self.path.rstrip("/") != "/v1/chat/completions":
+                self._fault(Fault(status=404, message=f"no route {self.path}"))
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                self._fault(Fault(status=400, message="request body is not JSON"))
+                return
+            if server.model is not None and body.get("model") != server.model:
+                self._fault(Fault(status=404, code="model_not_found",
+                                  message=f"The model `{body.get('model')}` does not exist."))
+                return
+            if body.get("stream"):
+                self._fault(Fault(status=400, param="stream", message="streaming is not supported"))
+                return
+            item, number = server._next(body)
+            # Callables run outside the lock so they may inspect the server.
+            while callable(item) and not isinstance(item, BaseModel):
+                item = item(body)
+            if item is None:
+                self._fault(Fault(status=500, message="FakeOpenAIServer: script exhausted"))
+            elif isinstance(item, Fault):
+                self._fault(item)
+            else:
+                reply = item if isinstance(item, Reply) else Reply(content=item)
+                self._send_json(200, server._completion(body, reply, number))
+
+    return Handler
