@@ -21,17 +21,21 @@ trap 'rm -rf "$(dirname "$wrapper")"' EXIT
 printf '#!/bin/sh\nunset LD_PRELOAD FAKETIME\nexec "%s" "$@"\n' "$browser" >"$wrapper"
 chmod +x "$wrapper"
 
-days=$(.venv/bin/python - <<'PY'
+# Offsets in days from today (the clock keeps ticking): the next 31st after tomorrow, and
+# the same day next year. Monotonic clocks move with it: with them left real, libfaketime
+# makes every time.sleep() fail with EINVAL.
+offsets=$(.venv/bin/python - <<'PY'
 import datetime as dt
 today = dt.date.today()
 day = today + dt.timedelta(days=1)
-while day.day != 31:  # the next 31st after tomorrow
+while day.day != 31:
     day += dt.timedelta(days=1)
-print(day, dt.date(today.year + 1, today.month, min(today.day, 28)))
+print((day - today).days, (dt.date(today.year + 1, today.month, min(today.day, 28)) - today).days)
 PY
 )
-for day in $days; do
-  echo "operator: the skills and sites tests with the clock at $day" >&2
-  FAKETIME_DONT_FAKE_MONOTONIC=1 OPERATOR_CHROMIUM="$wrapper" faketime -f "@$day 10:00:00" \
+for days in $offsets; do
+  when=$(.venv/bin/python -c "import datetime as dt, sys; print(dt.date.today() + dt.timedelta(days=int(sys.argv[1])))" "$days")
+  echo "operator: the skills and sites tests with the clock at $when" >&2
+  OPERATOR_CHROMIUM="$wrapper" faketime -f "+${days}d" \
     .venv/bin/python -m pytest -q -p no:cacheprovider tests/skills tests/sites "$@"
 done
