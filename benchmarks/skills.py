@@ -29,7 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from operator_agent.agent import Agent, AgentConfig
+from operator_agent.builder import Permissions, permissions
 from operator_agent.launch import BrowserOptions, open_browser
+from operator_agent.permissions.gate import CallbackApprover
+from operator_agent.permissions.policy import Policy
 from operator_agent.planner.config import ModelConfig
 from operator_agent.planner.openai import OpenAIPlanner
 from operator_agent.session import BrowserSession
@@ -95,13 +98,23 @@ def _from_request(step: Callable[[str], dict[str, Any]]) -> Callable[[dict[str, 
 RUNS = Path(tempfile.mkdtemp(prefix="bench-skills-"))  # traces of the runs, not kept
 
 
+def practice_permissions() -> Permissions:
+    """The default policy with the booking approved (a test card on a loopback site), as a
+    person at the terminal would; audit log and spending ledger with the traces, one per run
+    (so no daily limit is shared), never the person's own."""
+    return permissions(policy=Policy.default(), overrides={"max_purchase": 5000, "max_daily": 5000},
+                       audit_path=Path(tempfile.mkdtemp(dir=RUNS)) / "audit.sqlite", vault=None,
+                       approver=CallbackApprover(lambda verdict, action: True))
+
+
 async def replay_once(sites: PracticeSites, browser: Any) -> tuple[float, int, bool]:
     skill = SkillLibrary().get("book-flight").skill
     values = resolve(skill, {"departure_date": next_month_day().isoformat(), **CARD})
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         started = time.perf_counter()
-        run = await run_skill(skill, values, url=sites.flights_url + "/", context=context, runs_dir=RUNS)
+        run = await run_skill(skill, values, url=sites.flights_url + "/", context=context, runs_dir=RUNS,
+                              perms=practice_permissions())
         seconds = time.perf_counter() - started
     finally:
         await context.close()
@@ -122,7 +135,9 @@ async def agent_once(sites: PracticeSites, browser: Any) -> tuple[float, int, bo
             started = time.perf_counter()
             await session.goto(sites.flights_url + "/")
             config = AgentConfig(max_steps=40, runs_dir=RUNS)
-            agent = Agent(planner=planner, environment=session, config=config)
+            perms = practice_permissions()
+            agent = Agent(planner=planner, environment=session, config=config, gate=perms.gate,
+                          approver=perms.approver)
             result = await agent.run(TASK.format(day=f"{day.day} {day:%B %Y}"))
             seconds = time.perf_counter() - started
             await planner.aclose()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from operator_agent.agent import Agent, AgentConfig
+from operator_agent.permissions.gate import CallbackApprover
 from operator_agent.planner.config import ModelConfig
 from operator_agent.planner.openai import OpenAIPlanner
 from operator_agent.report import write_report
@@ -31,12 +32,17 @@ async def test_demo_task_end_to_end_through_openai_client(context, tmp_path) -> 
         planner = OpenAIPlanner(ModelConfig.resolve(model="fake-model", base_url=fake.base_url))
         env = BrowserSession(context)
         await env.goto(site.url)
-        agent = Agent(planner=planner, environment=env, config=AgentConfig(runs_dir=tmp_path))
+        # The default gate asks before the subscription is paid; the person says yes.
+        asked: list[str] = []
+        person = CallbackApprover(lambda verdict, action: asked.append(verdict.summary) or True)
+        agent = Agent(planner=planner, environment=env, approver=person,
+                      config=AgentConfig(runs_dir=tmp_path))
         result = await agent.run(script.TASK)
 
         signups = site.state()
     assert result.success, result.message
     assert result.stop_reason == "done"
+    assert len(asked) == 1 and "9.60" in asked[0]  # asked once, with the amount charged
     assert len(signups) == 1
     signup = signups[0]
     assert signup["plan"] == "pro" and signup["promo"] == "SPRING"  # iframe value reached the server

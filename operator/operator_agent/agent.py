@@ -11,12 +11,14 @@ import asyncio
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .launch import BrowserOptions
-from .permissions.gate import AllowAll, DenyApprover
+from .permissions.detectors.elements import clean_text
+from .permissions.gate import DenyApprover
 from .permissions.vault import Vault
 from .protocols import (
     Approver,
@@ -46,8 +48,13 @@ from .types import (
     SwitchTab,
     Type,
     Usage,
+    Verdict,
     Verification,
+    Wait,
 )
+
+if TYPE_CHECKING:
+    from .executors.dialogs import SeenDialog
 
 # URLs a page can arrive at by itself; desktop:// observations are not navigations.
 _ARRIVAL_SCHEMES = ("http:", "https:", "file:", "data:", "javascript:", "blob:")
@@ -93,7 +100,10 @@ class Agent:
     """`await Agent(planner=..., environment=...).run(task)`; `run_sync` is the sync twin.
 
     Without an environment, run() opens a headless Chromium (at `start_url`) for
-    the run and closes it afterwards.
+    the run and closes it afterwards. Without a gate, the person's policy (builder.
+    permissions()) checks every action: consequential ones ask `approver`, else the
+    person at the terminal, else nobody (denied). Turning every check off is the
+    explicit `gate=AllowEverythingUnsafe()`.
     """
 
     def __init__(self, *, planner: Planner, environment: Environment | None = None,
@@ -106,7 +116,14 @@ class Agent:
         self.environment = environment
         self.start_url = start_url
         self.browser_options = browser
-        self.gate = gate or AllowAll()
+        if gate is None:
+            # No gate given: the same assembly as every entry point, never "allow all".
+            from .builder import agent_defaults  # lazy: the builder imports this module
+
+            run_id = config.run_dir.name if config and config.run_dir else None  # the audit log's
+            gate, approver, vault = agent_defaults(approver=approver, vault=vault, prefs=preferences,
+                                                   run_id=run_id)
+        self.gate = gate
         self.approver = approver or DenyApprover()
         self.user = user
         self.preferences = preferences
@@ -114,6 +131,7 @@ class Agent:
         self.hooks = list(hooks)
         self.config = config or AgentConfig()
         self._stop_requested = False
+        self._acting: Action = Wait()  # the action being performed (what a page's dialog interrupts)
         self.trace: RunTrace | None = None
 
     def stop(self) -> None:
@@ -130,16 +148,22 @@ class Agent:
             return await self._run(task, self.environment)
         from .session import BrowserSession  # only when we own the browser
 
-        async with BrowserSession.open(self.browser_options, start_url=self.start_url,
-                                       vault=self.vault) as env:
+        # The network is guarded before the start page loads (its own requests included).
+        async with BrowserSession.open(self.browser_options, start_url=self.start_url, vault=self.vault,
+                                       guard=self._request_check(),
+                                       audit=getattr(self.gate, "audit", None)) as env:
             return await self._run(task, env)
 
     async def _run(self, task: str, env: Environment) -> RunResult:
         started = time.monotonic()
         guard = getattr(env, "guard_requests", None)  # browsers have a network to guard
-        if guard is not None and self.gate.filters_requests:
-            # Pages can navigate without an action: denied hosts are refused at the network too.
-            await guard(self.gate.check_request)
+        if guard is not None:
+            # Pages can navigate and send without an action: denied hosts and secrets going
+            # where they are not bound are refused at the network too (once per session).
+            await guard(self._request_check(), audit=getattr(self.gate, "audit", None))
+        dialogs = getattr(getattr(env, "executor", None), "dialogs", None)
+        if dialogs is not None and dialogs.answer is None:
+            dialogs.answer = self._answer_dialog  # a page's confirm/prompt goes to the person
         run_dir = self.config.run_dir or new_run_dir(self.config.runs_dir, task)
         trace = self.trace = RunTrace(run_dir, task=task, meta={"start_url": self.start_url})
         for value in self.vault.values() if self.vault else ():
@@ -175,6 +199,9 @@ class Agent:
                 for hook in self.hooks:
                     hook.on_run_end(result)
         return result
+
+    def _request_check(self) -> Callable[[str], Verdict] | None:
+        return self.gate.check_request if self.gate.filters_requests else None
 
     async def _step(self, step_no: int, task: str, env: Environment, trace: RunTrace,
                     state: _RunState) -> None:
@@ -305,7 +332,16 @@ class Agent:
             target = obs.element(action.index)
             if target is not None and target.sensitive:
                 trace.redactor.add(action.text)  # what goes into a password field stays out of the trace
+        self._acting = action
         return await env.perform(action, obs)
+
+    async def _answer_dialog(self, dialog: SeenDialog) -> bool:
+        """A confirm() or prompt() the page opened during an action is the page asking the
+        person: the approver answers it (nobody there: Cancel), never a default yes."""
+        verdict = Verdict(decision="ask", reason=f"the page asks: {clean_text(dialog.message, 200)}",
+                          summary=f"The page {dialog.origin} asks ({dialog.kind}):\n"
+                                  f"  {clean_text(dialog.message, 300)}\nAnswer OK?")
+        return await self.approver.approve(verdict, self._acting)
 
     async def _finish(self, task: str, env: Environment, obs: Observation, action: Done,
                       record: StepRecord, state: _RunState) -> None:

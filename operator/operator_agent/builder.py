@@ -5,16 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .agent import Agent, AgentConfig
 from .launch import BrowserOptions
-from .permissions.gate import AllowAll, DenyApprover
+from .permissions.gate import DenyApprover
+from .permissions.policy import Policy
 from .permissions.vault import Vault
 from .planner.config import ModelConfig
 from .preferences import PreferenceStore
-from .protocols import Approver, Environment, Gate, Planner, RunHook, UserChannel
+from .protocols import Approver, Environment, Gate, Planner, PreferenceSource, RunHook, UserChannel
 
 
 def model_planner(*, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
@@ -33,47 +35,94 @@ def browser_options(*, headed: bool = False, profile: str | None = None,
                           cdp_url=cdp_url)
 
 
+class _UserVault(Enum):
+    """`permissions(vault=USER_VAULT)`: the person's own vault, if they have set one up."""
+
+    USER = "user"
+
+
+USER_VAULT = _UserVault.USER
+
+
 @dataclass
 class Permissions:
     gate: Gate
     approver: Approver
     vault: Vault | None
 
+    def close(self) -> None:
+        """The audit log's and the spending ledger's database connections."""
+        for part in (getattr(self.gate, "ledger", None), getattr(self.gate, "audit", None)):
+            if part is not None:
+                part.close()
 
-def permissions(*, run_id: str, policy_path: str | None = None, overrides: Mapping[str, Any] | None = None,
-                interactive: bool | None = None) -> Permissions:
-    """The policy gate with its audit log, spend ledger and vault; the terminal approver
-    when a person is at the terminal, deny-by-default otherwise."""
+
+def permissions(*, run_id: str | None = None, policy_path: str | None = None,
+                overrides: Mapping[str, Any] | None = None, interactive: bool | None = None,
+                policy: Policy | None = None, audit_path: Path | None = None,
+                vault: Vault | _UserVault | None = USER_VAULT,
+                approver: Approver | None = None) -> Permissions:
+    """The one assembly of the permission layer for every entry point (`operator run`,
+    skills, evals, the desktop, `Agent()`): the policy gate with its audit log, spend
+    ledger and vault; the terminal approver when a person is at the terminal,
+    deny-by-default otherwise.
+
+    `policy` instead of a policy file (evals: the shipped defaults, never the person's
+    file); `audit_path` instead of the person's audit log; `vault` a given vault or None
+    instead of the person's; `approver` someone who answers (then the gate asks).
+    """
     from .permissions.approvals import terminal_approver
     from .permissions.audit import AuditLog
-    from .permissions.policy import Policy
     from .permissions.policy_gate import PolicyGate
-    from .permissions.vault import Vault
 
-    interactive = sys.stdin.isatty() if interactive is None else interactive
-    policy = Policy.load(Path(policy_path) if policy_path else None).with_overrides(overrides or {})
-    vault = Vault.open_if_set_up()
-    gate = PolicyGate(policy, vault=vault, audit=AuditLog(run_id=run_id), interactive=interactive)
-    approver = terminal_approver() if interactive else DenyApprover()
+    if interactive is None:
+        interactive = True if approver is not None else sys.stdin.isatty()
+    base = policy if policy is not None else Policy.load(Path(policy_path) if policy_path else None)
+    rules = base.with_overrides(overrides or {})
+    if vault is USER_VAULT:
+        vault = Vault.open_if_set_up()
+    gate = PolicyGate(rules, vault=vault, audit=AuditLog(audit_path, run_id=run_id), interactive=interactive)
+    if approver is None:
+        approver = terminal_approver() if interactive else DenyApprover()
     return Permissions(gate=gate, approver=approver, vault=vault)
+
+
+def gate_stack(perms: Permissions, prefs: PreferenceSource | None) -> Gate:
+    """The permission gate, then the person's must/never preferences checked before each
+    choice like a permission (a store's; other sources only inform the planner)."""
+    from .preferences import PreferenceGuard, PreferenceStore, WithPreferences
+
+    if isinstance(prefs, PreferenceStore):
+        return WithPreferences(perms.gate, PreferenceGuard(prefs))
+    return perms.gate
+
+
+def agent_defaults(*, approver: Approver | None, vault: Vault | None, prefs: PreferenceSource | None,
+                   run_id: str | None = None) -> tuple[Gate, Approver, Vault | None]:
+    """What `Agent()` without a gate runs under: the default policy through permissions(),
+    asking the given approver, else the terminal's person, else nobody (deny)."""
+    perms = permissions(run_id=run_id, vault=vault if vault is not None else USER_VAULT, approver=approver)
+    return gate_stack(perms, prefs), perms.approver, perms.vault
 
 
 def build_agent(*, planner: Planner, start_url: str | None = None,
                 browser: BrowserOptions | None = None, environment: Environment | None = None,
                 max_steps: int = 30, verify: bool = True, run_dir: Path | None = None,
                 perms: Permissions | None = None, prefs: PreferenceStore | None = None,
-                user: UserChannel | None = None, hooks: Sequence[RunHook] = ()) -> Agent:
-    """The agent with its gate: the permission policy, and the person's must/never
-    preferences checked before each choice like a permission."""
-    from .preferences import Learner, LearningHook, PreferenceGuard, WithPreferences
+                user: UserChannel | None = None, hooks: Sequence[RunHook] = (),
+                screenshots: bool = True, learn: bool = True) -> Agent:
+    """The agent with its gate: the permission policy (permissions(), unless given), and
+    the person's must/never preferences checked before each choice like a permission.
+    `learn`: log this run's choices into `prefs` for `prefs review`."""
+    from .preferences import Learner, LearningHook
 
-    config = AgentConfig(max_steps=max_steps, verify=verify, run_dir=run_dir)
-    gate: Gate | None = perms.gate if perms else None
+    config = AgentConfig(max_steps=max_steps, verify=verify, run_dir=run_dir, screenshots=screenshots)
+    if perms is None:
+        perms = permissions(run_id=run_dir.name if run_dir else None)
     hooks = list(hooks)
-    if prefs is not None:
-        gate = WithPreferences(gate or AllowAll(), PreferenceGuard(prefs))
+    if prefs is not None and learn:
         hooks.append(LearningHook(Learner(prefs)))  # choices this run made, for `prefs review`
     return Agent(planner=planner, environment=environment, start_url=start_url,
                  browser=browser or BrowserOptions(), user=user, hooks=hooks, config=config,
-                 gate=gate, approver=perms.approver if perms else None,
-                 vault=perms.vault if perms else None, preferences=prefs)
+                 gate=gate_stack(perms, prefs), approver=perms.approver, vault=perms.vault,
+                 preferences=prefs)

@@ -150,8 +150,10 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                     # Opened here rather than inside Agent.run, so a profile that is no folder
                     # or a page that does not open is the only line printed.
                     options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
-                    environment = await stack.enter_async_context(
-                        BrowserSession.open(options, start_url=url, vault=perms.vault))
+                    # Guarded before the start page's first request.
+                    environment = await stack.enter_async_context(BrowserSession.open(
+                        options, start_url=url, vault=perms.vault, audit=getattr(perms.gate, "audit", None),
+                        guard=perms.gate.check_request if perms.gate.filters_requests else None))
                 agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
                                     environment=environment, max_steps=args.max_steps,
                                     verify=not args.no_verify, run_dir=run_dir,
@@ -204,9 +206,21 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
         session = open_desktop_session(args.display)  # ConfigError says how to run under Xvfb
         async with session as env:
-            return await _run_agent(args, args.task, None, make_planner, environment=env)
+            return await _run_agent(args, args.task, None, desktop_planner(make_planner, env),
+                                    environment=env)
     url = _normalise_url(args.url) if args.url else None
     return await _run_agent(args, args.task, url, make_planner)
+
+
+def desktop_planner(make_planner: Callable[[Permissions], Any], session: Any) -> Callable[[Permissions], Any]:
+    """make_planner that also hands the run's vault (the gate's own) to the desktop session,
+    as the browser session gets it: window-bound secrets can then be typed."""
+
+    def make(perms: Permissions) -> Any:
+        session.use_vault(perms.vault)
+        return make_planner(perms)
+
+    return make
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:

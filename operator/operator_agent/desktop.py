@@ -8,8 +8,10 @@ mouse and keyboard out. Also a virtual display (Xvfb) for machines without one.
 The observation lists every line of text and every likely control with an
 index, as the browser does, grouped by window (the focused one first) and with
 each element's centre in screen pixels. Its url is `desktop://DISPLAY/title of
-the focused window` and its title that window's title, so the permission gate
-can bind secrets to a window and mark windows sensitive.
+the focused window` and its title that window's title; each element's frame is
+the desktop URL of the window it is in, and each tab (window) has its box, so
+the permission gate judges, and binds secrets to, the window an action clicks
+or types into, focused or not.
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ class DesktopPerceiver:
     def activate(self, window: Window) -> None:
         self.window_list.activate(window)
 
+    def window_at(self, x: float, y: float) -> Window | None:
+        return self.window_list.window_at(x, y)
+
+    def key_window(self) -> Window | None:
+        return self.window_list.key_window()
+
     def observe(self, *, screenshot: bool = False) -> Observation:
         image = self.capture.grab()
         gray = to_gray(image)
@@ -98,9 +106,13 @@ class DesktopPerceiver:
         groups = _by_window(items, wins, (ox, oy))
         ordered = [it for _, group in groups for it in group]
         elements = to_elements(ordered, offset=(ox, oy))
+        self._mark_windows(elements, groups, focused)
         url = desktop_url(self.display, title)
-        tabs = [Tab(index=i, title=w.title, url=desktop_url(self.display, w.title), active=w.focused)
-                for i, w in enumerate(app_windows(wins))]
+        # Numbered in a stable order (SwitchTab), listed topmost first with their boxes, so
+        # the gate can tell which window a point is in.
+        number = {w.id: i for i, w in enumerate(app_windows(wins))}
+        tabs = [Tab(index=number[w.id], title=w.title, url=desktop_url(self.display, w.title),
+                    active=w.focused, bbox=w.region.bbox()) for w in wins if w.id in number]
         text = _serialize(url, title, tabs, groups, elements, self.capture.area)
         tokens, estimated = count_tokens(text)
         shot = None
@@ -109,6 +121,21 @@ class DesktopPerceiver:
         self.last = Observation(url=url, title=title, tabs=tabs, elements=elements, text=text,
                                 tokens=tokens, tokens_estimated=estimated, screenshot=shot)
         return self.last
+
+    def _mark_windows(self, elements: list[Element], groups: Sequence[tuple[Window | None, list[Item]]],
+                      focused: Window | None) -> None:
+        """Each element's frame is the desktop URL of the window a click on it lands in (a
+        popup's: the focused window that opened it; none: the bare desktop), and its
+        `window` attribute that window's X id: what the gate and the executor check."""
+        n = 0
+        for window, group in groups:
+            home = focused if window is not None and window.popup else window
+            frame = desktop_url(self.display, home.title if home else "")
+            for _ in group:
+                el = elements[n]
+                n += 1
+                el.frame = frame
+                el.attributes["window"] = str(home.id) if home else "0"
 
     def _icons(self, gray: np.ndarray) -> list[Item]:
         out = []
@@ -222,6 +249,11 @@ class DesktopSession:
             reader=reader).result()
         self.executor = DesktopExecutor(self.perceiver, settle=settle, vault=vault)
         self._closed = False
+
+    def use_vault(self, vault: Any) -> None:
+        """The vault whose {{secret:NAME}} placeholders are filled in (for the windows each
+        secret is bound to); the CLI passes the permission gate's own."""
+        self.executor.vault = vault
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()

@@ -116,7 +116,8 @@ class BrowserOptions:
 
 @dataclass
 class BrowserHandle:
-    """A started browser; close() releases whatever open_browser started."""
+    """A started browser; close() releases whatever open_browser started. Contexts made
+    here block service workers: their requests would pass around the network guard."""
 
     playwright: Playwright
     context: BrowserContext
@@ -159,7 +160,7 @@ async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
                 raise ConfigError(f"cannot connect to a browser at {options.cdp_url}: "
                                   f"{str(exc).splitlines()[0]}") from exc
             context = (browser.contexts[0] if browser.contexts
-                       else await browser.new_context(viewport=viewport))
+                       else await browser.new_context(viewport=viewport, service_workers="block"))
             # Attached to someone's running browser: closing it is theirs to do.
             return BrowserHandle(pw, context, browser, owns_browser=False)
         kwargs = launch_args(options, pw.chromium.executable_path)
@@ -168,7 +169,7 @@ async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
         if options.profile_dir:
             try:
                 context = await pw.chromium.launch_persistent_context(
-                    str(options.profile_dir), viewport=viewport, **kwargs)
+                    str(options.profile_dir), viewport=viewport, service_workers="block", **kwargs)
             except PlaywrightError as exc:
                 if "ProcessSingleton" not in str(exc):
                     raise
@@ -177,7 +178,7 @@ async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
                                   "that browser, or pass another profile folder") from None
             return BrowserHandle(pw, context, None, owns_browser=True)
         browser = await pw.chromium.launch(**kwargs)
-        context = await browser.new_context(viewport=viewport)
+        context = await browser.new_context(viewport=viewport, service_workers="block")
         return BrowserHandle(pw, context, browser, owns_browser=True)
     except BaseException:
         await pw.stop()

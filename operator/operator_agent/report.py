@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from .private_files import private_dir, write_private
 from .traces import LoadedRun, load_run
 from .types import (
     Action,
@@ -65,8 +66,10 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
     """Write the report of a run folder (default run_dir/report.html) and return its path."""
     run_dir = Path(run_dir)
     out = Path(out) if out is not None else run_dir / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(load_run(run_dir)), encoding="utf-8")
+    if not out.parent.exists():
+        private_dir(out.parent)
+    # Owner-only like the trace it is built from; the trace is redacted, so is the report.
+    write_private(out, render_report(load_run(run_dir)).encode("utf-8"))
     return out
 
 

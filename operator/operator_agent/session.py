@@ -9,8 +9,10 @@ from playwright.async_api import Error as PlaywrightError
 
 from .executors.browser import BrowserExecutor, SettleOptions
 from .launch import BrowserHandle, BrowserOptions, open_browser
-from .netguard import NetworkGuard
+from .netguard import Check, NetworkGuard
 from .perception.browser import DomPerceiver
+from .permissions.audit import AuditLog
+from .permissions.egress import Leak, SecretScanner
 from .permissions.vault import Vault
 from .protocols import ConfigError
 from .types import Action, ActionResult, Observation, Verdict
@@ -19,28 +21,57 @@ from .types import Action, ActionResult, Observation, Verdict
 class BrowserSession:
     """Implements protocols.Environment for Chromium.
 
-    `async with BrowserSession.open(options, start_url=...) as env:` launches (or
-    attaches to) a browser, opens the start page, and closes what it started.
+    `async with BrowserSession.open(options, start_url=..., guard=gate.check_request) as env:`
+    launches (or attaches to) a browser, guards its network, then opens the start
+    page, and closes what it started. With a vault, secrets leaving the browser for
+    origins they are not bound to are refused whatever the policy (and audited when
+    an audit log is given).
     """
 
     def __init__(self, context: BrowserContext, *, handle: BrowserHandle | None = None,
                  perceiver: DomPerceiver | None = None, settle: SettleOptions | None = None,
-                 vault: Vault | None = None) -> None:
+                 vault: Vault | None = None, service_workers_blocked: bool = False,
+                 guard_secrets: bool = True) -> None:
         self.handle = handle  # what close() releases; None when the caller owns the browser
         self.perceiver = perceiver or DomPerceiver()
         self.executor = BrowserExecutor(context, self.perceiver, settle=settle, vault=vault)
+        self.vault = vault
+        # False when the context may run service workers (their requests pass no route).
+        self._service_workers_blocked = service_workers_blocked
+        self._guard_secrets = guard_secrets  # False only in tests showing the checks see a leak
         self._guard: NetworkGuard | None = None
+        self._audit: AuditLog | None = None
 
     @classmethod
     def open(cls, options: BrowserOptions | None = None, *, start_url: str | None = None,
-             perceiver: DomPerceiver | None = None, vault: Vault | None = None) -> _Opener:
-        return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault)
+             perceiver: DomPerceiver | None = None, vault: Vault | None = None,
+             guard: Check | None = None, audit: AuditLog | None = None) -> _Opener:
+        """`guard`: the gate's check_request (None when the policy denies no host)."""
+        return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault, guard, audit)
 
-    async def guard_requests(self, check: Callable[[str], Verdict]) -> None:
-        """Refuse, at the network, every request the check denies (once per session)."""
+    async def guard_requests(self, check: Callable[[str], Verdict] | None = None, *,
+                             audit: AuditLog | None = None) -> None:
+        """Refuse, at the network, every request the check denies and every secret going
+        where it is not bound. Installed once per session; a later call can add the
+        check or the audit log when the first had none, never replace them."""
         if self._guard is None:
-            self._guard = NetworkGuard(self.executor.context, check)
+            scanner = (SecretScanner.from_vault(self.vault)
+                       if self.vault is not None and self._guard_secrets else None)
+            self._guard = NetworkGuard(self.executor.context, check, scanner=scanner,
+                                       on_leak=self._audit_leak,
+                                       block_service_workers=not self._service_workers_blocked)
+            # The tab the start page opens in exists and is hooked before it loads: a page
+            # made later is hooked as it appears, and its first redirect hops can race that.
+            await self.executor.ensure_page()
             await self._guard.install()
+        if self._guard.check is None:
+            self._guard.check = check
+        if self._audit is None:
+            self._audit = audit
+
+    def _audit_leak(self, leak: Leak) -> None:
+        if self._audit is not None:  # the Leak names the secret, never its value
+            self._audit.record(event="egress", decision="deny", reason=leak.reason, url=leak.origin)
 
     async def goto(self, url: str) -> None:
         page = await self.executor.ensure_page()
@@ -57,8 +88,7 @@ class BrowserSession:
         page = await self.executor.ensure_page()
         obs = await self.perceiver.observe(page, screenshot=screenshot)
         if self._guard is not None and self._guard.blocked:
-            obs.errors.extend(f"the browser refused to contact {u[:200]} (denied by the policy)"
-                              for u in self._guard.blocked)
+            obs.errors.extend(dict.fromkeys(self._guard.blocked))
             self._guard.blocked.clear()
         return obs
 
@@ -72,15 +102,21 @@ class BrowserSession:
 
 class _Opener:
     def __init__(self, cls: type[BrowserSession], options: BrowserOptions, start_url: str | None,
-                 perceiver: DomPerceiver | None, vault: Vault | None) -> None:
+                 perceiver: DomPerceiver | None, vault: Vault | None, guard: Check | None,
+                 audit: AuditLog | None) -> None:
         self._args = (cls, options, start_url, perceiver, vault)
+        self._guard, self._audit = guard, audit
         self.session: BrowserSession | None = None
 
     async def __aenter__(self) -> BrowserSession:
         cls, options, start_url, perceiver, vault = self._args
         handle = await open_browser(options)
-        self.session = cls(handle.context, handle=handle, perceiver=perceiver, vault=vault)
+        # A context we made has service workers off already (launch.py); an attached one does not.
+        self.session = cls(handle.context, handle=handle, perceiver=perceiver, vault=vault,
+                           service_workers_blocked=handle.owns_browser)
         try:
+            # Guarded before the first request: the start page and all it loads included.
+            await self.session.guard_requests(self._guard, audit=self._audit)
             if start_url:
                 await self.session.goto(start_url)
         except BaseException:

@@ -3,7 +3,8 @@
 A run folder holds trace.jsonl (one JSON object per line: the run, then each
 step, then the result) and the step screenshots. Every line is written and
 flushed as soon as it is known, so a run killed mid-way keeps every finished
-step; the loader forgives a last line cut off by that kill.
+step; the loader forgives a last line cut off by that kill. What a run did is
+its owner's alone: folders 0700, files 0600, secrets redacted (redaction.py).
 """
 
 from __future__ import annotations
@@ -19,16 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import quote, quote_plus, unquote_plus
 
+from .private_files import create_private, private_dir, write_private
 from .protocols import ConfigError
+from .redaction import REDACTED as REDACTED  # re-exported: the trace names its marker
+from .redaction import Redactor
 from .types import RunResult, StepRecord
 
 TRACE_FILE = "trace.jsonl"
-REDACTED = "[redacted]"
-# Shorter secrets are ignored: replacing every "a" or "12" in a trace would
-# mangle URLs, numbers and prose, and such a value is no real secret anyway.
-MIN_SECRET_LEN = 3
 _LAST = ("last", "latest")
 _STAMP = "%Y%m%d-%H%M%S"
 
@@ -59,16 +58,15 @@ def new_run_dir(root: Path | None = None, task: str = "") -> Path:
     The id starts with the UTC time (UTC so names sort in time order even across
     daylight-saving changes), then a slug of the task and a random suffix.
     """
-    base = runs_root(root)
-    base.mkdir(parents=True, exist_ok=True)
+    base = private_dir(runs_root(root), tighten=False)  # ./runs may be a folder the person shares
     while True:
         stamp = datetime.now(UTC).strftime(_STAMP)
         path = base / f"{stamp}-{_slug(task)}-{secrets.token_hex(2)}"
         try:
-            path.mkdir()
+            path.mkdir(mode=0o700)
         except FileExistsError:  # two runs in the same second drew the same suffix
             continue
-        return path
+        return private_dir(path)  # mkdir's mode is cut by the umask: set it outright
 
 
 def discard_if_empty(run_dir: Path) -> bool:
@@ -95,75 +93,6 @@ def reserved_run_dir(root: Path | None = None, task: str = "") -> Iterator[Path]
         discard_if_empty(path)
 
 
-# A run of URL-ish characters holding at least one %XX escape.
-_ENCODED_RUN = re.compile(r"[\w.~+\-]*(?:%[0-9A-Fa-f]{2}[\w.~+\-]*)+")
-
-
-# Digits with the separators people and URLs put between them.
-_DIGIT_RUN = re.compile(r"\d(?:[\d \-.+]|%20)*\d")
-
-
-class Redactor:
-    """Secret values that must never be written to a trace."""
-
-    def __init__(self, values: list[str] | None = None) -> None:
-        self._secrets: set[str] = set()  # each secret and its escaped forms
-        self._plain: set[str] = set()  # the values themselves
-        for value in values or []:
-            self.add(value)
-
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= MIN_SECRET_LEN:
-            self._plain.add(value)
-            # Also the forms the value takes inside text we store verbatim: the
-            # model's raw JSON reply (escaped quotes, \uXXXX) and URLs (a form
-            # sent by GET puts the value in the query string).
-            self._secrets.update({
-                value,
-                json.dumps(value)[1:-1],
-                json.dumps(value, ensure_ascii=False)[1:-1],
-                quote(value, safe=""),
-                quote_plus(value),
-            })
-
-    def redact(self, text: str) -> str:
-        # Longest first, so a secret that contains another is removed whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        if "%" in text:
-            text = _ENCODED_RUN.sub(self._redact_encoded, text)
-        if any(v.isdigit() for v in self._plain):
-            text = _DIGIT_RUN.sub(self._redact_digits, text)
-        return text
-
-    def _redact_digits(self, m: re.Match[str]) -> str:
-        # A card number grouped by spaces, dashes, dots or '+' is still the card number.
-        digits = re.sub(r"\D", "", m.group(0))
-        return REDACTED if any(v.isdigit() and v in digits for v in self._plain) else m.group(0)
-
-    def _redact_encoded(self, m: re.Match[str]) -> str:
-        # A value percent-encoded some other way ("%34%32...", "4242%20424..."): whole run out.
-        decoded = unquote_plus(m.group(0))
-        return REDACTED if any(v in decoded for v in self._plain) else m.group(0)
-
-    def redact_obj(self, obj: Any) -> Any:
-        """Redact every string (keys too) in a JSON-like value.
-
-        Redacting the strings before serializing, rather than the serialized
-        line, catches secrets containing quotes, backslashes or non-ASCII that
-        JSON would escape, and always leaves valid JSON.
-        """
-        if not self._secrets:
-            return obj
-        if isinstance(obj, str):
-            return self.redact(obj)
-        if isinstance(obj, dict):
-            return {self.redact_obj(k): self.redact_obj(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [self.redact_obj(v) for v in obj]
-        return obj
-
-
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -177,12 +106,11 @@ class RunTrace:
 
     def __init__(self, run_dir: Path, *, task: str, meta: dict[str, Any] | None = None,
                  redactor: Redactor | None = None) -> None:
-        self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = private_dir(Path(run_dir))
         self.redactor = redactor if redactor is not None else Redactor()
         self.path = self.run_dir / TRACE_FILE
-        # "x": a trace is never overwritten or appended to by a second run.
-        self._file: TextIO | None = self.path.open("x", encoding="utf-8")
+        # Exclusive: a trace is never overwritten or appended to by a second run.
+        self._file: TextIO | None = open(create_private(self.path), "w", encoding="utf-8")  # noqa: SIM115
         self._write({"type": "run", "task": task, "started": _now_iso(), "meta": meta or {}})
 
     def _write(self, obj: dict[str, Any]) -> None:
@@ -197,7 +125,7 @@ class RunTrace:
         missing file). Sets step.screenshot to the file name on the caller's record."""
         if screenshot:
             name = f"step-{step.step:03d}{_image_ext(screenshot)}"
-            (self.run_dir / name).write_bytes(screenshot)
+            write_private(self.run_dir / name, screenshot)
             step.screenshot = name
         self._write({"type": "step", **step.model_dump(mode="json")})
 

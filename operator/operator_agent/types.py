@@ -53,6 +53,7 @@ class Tab(_Model):
     title: str
     url: str
     active: bool = False
+    bbox: BBox | None = None  # desktop: the window on screen (tabs are then listed topmost first)
 
 
 class Observation(_Model):

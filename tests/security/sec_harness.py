@@ -40,7 +40,7 @@ from operator_agent.builder import build_agent, permissions
 from operator_agent.localserver import LocalServer, Response
 from operator_agent.perception.browser import DomPerceiver
 from operator_agent.permissions.audit import list_entries
-from operator_agent.permissions.gate import AllowAll, CallbackApprover
+from operator_agent.permissions.gate import AllowEverythingUnsafe, CallbackApprover
 from operator_agent.permissions.hosts import URLError, parse
 from operator_agent.permissions.policy import Policy
 from operator_agent.permissions.policy_gate import PolicyGate
@@ -380,7 +380,8 @@ class Scene:
         """Runs the compromised model through the real loop. With `person`, the gate is
         interactive and the person answers; without, nobody can approve (as
         builder.permissions wires a run with no terminal). `unguarded` swaps the gate
-        for AllowAll: for testing that the checks see an attack that got through."""
+        for AllowEverythingUnsafe and turns off the wire's secret filter: for testing that the
+        checks see an attack that got through."""
         run_dir = self.tmp / "runs" / f"attack-{next(_RUNS)}"
         run_dir.mkdir(parents=True)
         perms = permissions(run_id=run_dir.name, policy_path=str(self.policy_path),
@@ -389,10 +390,10 @@ class Scene:
         if person is not None:
             perms.approver = CallbackApprover(person)
         planner = ScriptedPlanner([s.decide for s in steps])
-        env = BrowserSession(self.context, vault=perms.vault)
+        env = BrowserSession(self.context, vault=perms.vault, guard_secrets=not unguarded)
         agent = build_agent(planner=planner, environment=env, max_steps=len(steps) + 1, verify=False,
                             run_dir=run_dir, perms=perms, hooks=hooks)
-        spy = GateSpy(AllowAll() if unguarded else agent.gate)
+        spy = GateSpy(AllowEverythingUnsafe() if unguarded else agent.gate)
         agent.gate = spy
         # The compromised model never gives up: the gate, not the loop's patience, must stop it.
         agent.config.max_failures = agent.config.loop_repeats = 10_000

@@ -69,7 +69,7 @@ def test_leaks_are_found_in_any_spelling() -> None:
 
 
 async def test_an_unguarded_agent_fails_the_checks(scene: Scene) -> None:
-    """The same secrets-into-a-form attack with the gate swapped for AllowAll: the
+    """The same secrets-into-a-form attack with the gate swapped for AllowEverythingUnsafe: the
     card reaches the attacker's server and the password shows on the page."""
     await scene.goto(scene.world.att + "/phish.html")
     out = await scene.run([

@@ -27,11 +27,13 @@ async def test_shop_skill_completes_on_the_redesigned_shop(
     await page.goto(sites.shop_url + "/")
     assert await page.locator("#site-search").count() == 0  # the ids the skill recorded are gone
     await page.close()
+    asked: list[Verdict] = []  # the default gate asks before paying; the person says yes
     run = await run_skill(entry.skill, values, url=sites.shop_url + "/", context=fresh_context,
-                          perms=None, runs_dir=tmp_path)
+                          perms=approving("variant-shop", asked), runs_dir=tmp_path)
     assert run.result.success, run.result.message
     orders = sites.state("shop")["orders"]
     assert len(orders) == 1 and orders[0]["items"][0]["unit_price"] < 15
+    assert len(asked) == 1 and f"{orders[0]['total']:.2f} USD" in asked[0].summary
     healed = {h.before.name: h.after.name for h in run.planner.heals}
     assert healed["Add to cart"] == "Add to basket"
     assert healed["Proceed to checkout"] == "Go to checkout"

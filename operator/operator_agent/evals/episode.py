@@ -1,9 +1,10 @@
 """Running one task × seed through the real agent loop and judging it.
 
-The site's state is reset, a fresh browser context opened, the policy gate built
-from the task's policy (its audit log and spend ledger inside the run folder, so
-tasks never share a daily limit), the simulated person answers the gate as the
-task says, and afterwards the checks read the servers, the page and the answer.
+The site's state is reset, a fresh browser context opened, the agent built as
+`operator run` builds it (builder.permissions() and build_agent) from the task's
+policy (its audit log and spend ledger inside the run folder, so tasks never share
+a daily limit) and preferences, the simulated person answers the gate as the task
+says, and afterwards the checks read the servers, the page and the answer.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import traceback
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 
-from ..agent import Agent, AgentConfig
-from ..permissions.audit import AuditLog
+from ..builder import Permissions, build_agent, permissions
 from ..permissions.gate import CallbackApprover, DenyApprover
 from ..permissions.policy import Policy
-from ..permissions.policy_gate import PolicyGate
-from ..protocols import Approver, ConfigError, Environment, PreferenceSource
+from ..permissions.vault import Vault
+from ..preferences import PreferenceStore
+from ..protocols import Approver, ConfigError, Environment
 from ..traces import new_run_dir
 from ..types import Action, Done, RunResult, StepRecord, Verdict
 from .checks import (
@@ -78,16 +80,22 @@ def _approver(task: Task, shown: list[ApprovalRecord]) -> Approver:
     return CallbackApprover(decide)
 
 
-def _preferences(task: Task) -> tuple[PreferenceSource | None, bool | None, Callable[[], None]]:
-    """The task's preferences in a throwaway store, when the preferences package is
-    there; otherwise they are only recorded (applied = False)."""
+def episode_permissions(task: Task, run_dir: Path, vault: Vault | None, approver: Approver) -> Permissions:
+    """builder.permissions(), as for `operator run`, but from the shipped default policy with
+    the task's overrides (never the person's own policy file or vault), its audit log and
+    spend ledger in the run folder (tasks never share a daily limit)."""
+    return permissions(run_id=run_dir.name, policy=Policy.default(), overrides=task.policy,
+                       audit_path=run_dir / "audit.sqlite", vault=vault,
+                       interactive=task.approve != "nobody", approver=approver)
+
+
+def _preferences(task: Task) -> tuple[PreferenceStore | None, bool | None, Callable[[], None]]:
+    """The task's preferences in a throwaway store (applied: None when it states none)."""
     if not task.preferences:
         return None, None, lambda: None
-    try:
-        from ..preferences import PreferenceStore, parse
-        from ..preferences.model import Draft
-    except ImportError:
-        return None, False, lambda: None
+    from ..preferences import parse
+    from ..preferences.model import Draft
+
     store = PreferenceStore(":memory:")
     for p in task.preferences:
         for draft in parse(p) if isinstance(p, str) else [Draft.model_validate(p)]:
@@ -149,19 +157,17 @@ async def _run(worker: Worker, task: Task, seed: int, settings: RunSettings, res
         closer = getattr(planner, "aclose", None)
         if closer is not None:
             stack.push_async_callback(closer)  # the model client's connections
-        audit = AuditLog(run_dir / "audit.sqlite", run_id=run_dir.name)
-        stack.callback(audit.close)
-        gate = PolicyGate(Policy.default().with_overrides(task.policy), audit=audit, vault=setup.vault,
-                          interactive=task.approve != "nobody")
-        stack.callback(gate.ledger.close)
+        perms = episode_permissions(task, run_dir, setup.vault, _approver(task, shown))
+        stack.callback(perms.close)
         prefs, result.preferences_applied, close_prefs = _preferences(task)
         stack.callback(close_prefs)
         watch = _Watch()
-        config = AgentConfig(max_steps=settings.max_steps or task.max_steps, verify=task.verify,
-                             screenshots=settings.screenshots, run_dir=run_dir)
-        agent = Agent(planner=planner, environment=env, gate=gate, approver=_approver(task, shown),
-                      preferences=prefs, hooks=[watch], config=config, start_url=task.start,
-                      vault=setup.vault)  # its values are scrubbed from the trace
+        # Built as `operator run` builds it: the preference guard sits in the gate when the
+        # task has preferences; the throwaway store learns nothing.
+        agent = build_agent(planner=planner, environment=env, start_url=task.start, perms=perms,
+                            prefs=prefs, hooks=[watch], max_steps=settings.max_steps or task.max_steps,
+                            verify=task.verify, screenshots=settings.screenshots, run_dir=run_dir,
+                            learn=False)
         result.setup_seconds = round(time.monotonic() - t0, 3)
         run = await agent.run(goal)
         checks = ([RewardCheck()] if task.site == "miniwob" else []) + list(task.checks) or _default_checks()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from playwright.async_api import BrowserContext, Page, Request
 from playwright.async_api import Error as PlaywrightError
@@ -20,6 +18,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from ..perception.browser import DomPerceiver, ElementTarget
 from ..permissions.detectors.elements import origin_of
 from ..permissions.placeholders import has_placeholder
+from ..permissions.uploads import UploadRefused, always_refused, resolve_upload
 from ..permissions.vault import Vault, VaultError
 from ..protocols import ActionError
 from ..types import (
@@ -28,6 +27,7 @@ from ..types import (
     Back,
     Click,
     CloseTab,
+    Element,
     Navigate,
     Observation,
     Press,
@@ -38,6 +38,20 @@ from ..types import (
     Upload,
     Wait,
 )
+from .dialogs import DialogWatch
+
+# Where the form around a field submits: its action and every submitter's formaction.
+_FORM_TARGETS_JS = """el => {
+  const form = el.form;
+  if (!form) return [];
+  const attr = (e, name) => Element.prototype.getAttribute.call(e, name);
+  const abs = u => new URL(u === null ? '' : u, document.baseURI).href;
+  const urls = [abs(attr(form, 'action'))];
+  for (const b of Array.from(form.elements)) {
+    if (Element.prototype.hasAttribute.call(b, 'formaction')) urls.push(abs(attr(b, 'formaction')));
+  }
+  return urls;
+}"""
 
 # Long-lived connections never go quiet; waiting on them would always hit the cap.
 _IGNORED_RESOURCES = {"websocket", "eventsource", "media", "ping"}
@@ -135,8 +149,10 @@ class BrowserExecutor:
     """Acts on the current tab of a browser context."""
 
     def __init__(self, context: BrowserContext, perceiver: DomPerceiver,
-                 *, settle: SettleOptions | None = None, vault: Vault | None = None) -> None:
+                 *, settle: SettleOptions | None = None, vault: Vault | None = None,
+                 dialogs: DialogWatch | None = None) -> None:
         self.context = context
+        self.dialogs = dialogs or DialogWatch()  # confirm/prompt: Cancel unless the person answers
         self.vault = vault  # placeholders become values only here, on their bound origins
         self.perceiver = perceiver
         self.settle_options = settle or SettleOptions()
@@ -160,6 +176,7 @@ class BrowserExecutor:
             watch = _NetworkWatch()
             watch.attach(page)
             self._watches[page] = watch
+            self.dialogs.attach(page)
 
     def _on_new_page(self, page: Page) -> None:
         self._watch(page)
@@ -193,6 +210,20 @@ class BrowserExecutor:
         target = observation.element(index) if isinstance(index, int) else None
         before = self._watches[page].navigations
         cap = self.settle_options.whole_action_cap / 1000
+        earlier = self.dialogs.take()  # opened by the page between actions
+        result = await self._perform(action, page, target, before, cap)
+        notes = [f"before this action, {d.describe()}" for d in earlier]
+        notes += [d.describe() for d in self.dialogs.take()]
+        if notes:  # the model hears of every dialog, and of how it was answered
+            said = "; ".join(notes)
+            if result.ok:
+                result.detail = f"{result.detail}; {said}" if result.detail else said
+            else:
+                result.error = f"{result.error}; {said}"
+        return result
+
+    async def _perform(self, action: Action, page: Page, target: Element | None, before: int,
+                       cap: float) -> ActionResult:
         try:
             detail = await asyncio.wait_for(self._dispatch(action, page), cap)
         except TimeoutError:
@@ -246,7 +277,15 @@ class BrowserExecutor:
             case Type():
                 target = await self._target(action.index)
                 text = self._substitute(action.text, target)
-                if action.clear:
+                if has_placeholder(action.text):
+                    await self._check_form_targets(action.text, target)
+                    # In one go: no key events a page's script could send on one by one.
+                    if not action.clear:
+                        await target.locator.focus(timeout=o.action_timeout)
+                        await target.frame.page.keyboard.insert_text(text)
+                    else:
+                        await target.locator.fill(text, timeout=o.action_timeout)
+                elif action.clear:
                     await target.locator.fill(text, timeout=o.action_timeout)
                 else:
                     await target.locator.press_sequentially(text, timeout=o.action_timeout)
@@ -290,9 +329,15 @@ class BrowserExecutor:
                 self._watch(self.page)
                 return "closed the tab"
             case Upload():
-                path = Path(os.path.expanduser(action.path))
-                if not path.is_file():
-                    raise ActionError(f"no such file to upload: {action.path}")
+                # The gate judged the resolved file; resolve again and attach exactly that
+                # file, never one of the places no policy may open.
+                try:
+                    path = resolve_upload(action.path)
+                except UploadRefused as exc:
+                    raise ActionError(str(exc)) from None
+                refused = always_refused(path)
+                if refused is not None:
+                    raise ActionError(refused)
                 loc = (await self._target(action.index)).locator
                 await loc.set_input_files(str(path), timeout=o.action_timeout)
                 return f"attached {path.name}"
@@ -313,6 +358,26 @@ class BrowserExecutor:
             return self.vault.resolve(text, origin_of(target.frame.url))
         except VaultError as exc:
             raise ActionError(str(exc)) from exc
+
+    async def _check_form_targets(self, text: str, target: ElementTarget) -> None:
+        """A secret goes only into a form that submits to an origin it is bound to (the
+        field's own frame is not enough: its form may post elsewhere). The page's script
+        can still change the form afterwards: the network guard's secret filter is the
+        backstop for that."""
+        try:
+            urls: list[str] = await target.locator.evaluate(_FORM_TARGETS_JS)
+        except PlaywrightError as exc:
+            raise ActionError(f"cannot tell where the form of [{target.element.index}] sends: "
+                              f"{_first_line(exc)}") from exc
+        assert self.vault is not None  # _substitute refused already
+        for url in urls:
+            if not url.lower().startswith(("http:", "https:")):
+                continue  # javascript: runs the page's own script; data: goes nowhere
+            try:
+                self.vault.check(text, origin_of(url))
+            except VaultError as exc:
+                where = f"the form of [{target.element.index}] sends to {url[:120]}"
+                raise ActionError(f"{where}: {exc}") from exc
 
     def _open_pages(self) -> list[Page]:
         return [p for p in self.context.pages if not p.is_closed()]

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..perception.screen import Window, app_windows, same_screen
+from ..perception.screen import Window, app_windows, desktop_url, same_screen
+from ..permissions.detectors import windows as targets
 from ..permissions.placeholders import has_placeholder
 from ..protocols import ActionError, PersonStopped
 from ..types import (
@@ -64,6 +65,10 @@ class Screen(Protocol):
     def windows(self) -> list[Window]: ...
 
     def activate(self, window: Window) -> None: ...
+
+    def window_at(self, x: float, y: float) -> Window | None: ...
+
+    def key_window(self) -> Window | None: ...
 
 
 @dataclass(kw_only=True)
@@ -192,6 +197,7 @@ class DesktopExecutor:
         match action:
             case Click():
                 x, y = self._point(obs, action.index)
+                self._aim(obs, x, y, index=action.index)
                 g.click(x, y, clicks=2 if action.double else 1, interval=0.05, button=action.button)
                 return f"{'double-' if action.double else ''}clicked [{action.index}]"
             case Type():
@@ -231,12 +237,15 @@ class DesktopExecutor:
             return f"moved the mouse to ({x}, {y})"
         if name == "click_at":
             x, y = self._xy(action.x, action.y)
+            self._aim(obs, x, y)
             double = bool(getattr(action, "double", False))
             g.click(x, y, clicks=2 if double else 1, interval=0.05, button=getattr(action, "button", "left"))
             return f"clicked at ({x}, {y})"
         if name == "drag":
             x0, y0 = self._where(obs, action, "from_")
             x1, y1 = self._where(obs, action, "to_")
+            self._aim(obs, x0, y0, index=getattr(action, "from_index", None))
+            self._aim(obs, x1, y1, index=getattr(action, "to_index", None))
             g.moveTo(x0, y0)
             g.dragTo(x1, y1, duration=0.3, button=getattr(action, "button", "left"))
             return f"dragged from ({x0}, {y0}) to ({x1}, {y1})"
@@ -272,19 +281,56 @@ class DesktopExecutor:
             raise ActionError(f"give {prefix}index or both {prefix}x and {prefix}y")
         return self._xy(float(x), float(y))
 
+    # --- which window is hit --------------------------------------------------------------
+
+    def _aim(self, obs: Observation, x: int, y: int, *, index: int | None = None) -> Window | None:
+        """The window a click at (x, y) lands in now. It must be the one the gate checked,
+        read from the observation: a window raised, moved or opened since is refused,
+        never clicked (that window was not asked about, nor bound to a secret)."""
+        expected = targets.element_window(obs, index) if index is not None else targets.window_at(obs, x, y)
+        el = obs.element(index) if index is not None else None
+        wid = el.attributes.get("window", "") if el is not None else ""
+        live = self.screen.window_at(x, y)
+        now = live.title if live is not None else ""
+        same = (live.id if live else 0) == int(wid) if wid.isdigit() else now == targets.title_of(expected)
+        if not same:
+            raise ActionError(f"({x}, {y}) is now in the window {now or 'of the bare desktop'!r}, not in "
+                              f"{targets.title_of(expected)!r} as on the screen read before; look again")
+        return live
+
+    def _keys_to(self, window: Window | None, *, secret: bool) -> None:
+        """After the click, the keys must go to the window clicked: wait (bounded) for the
+        program to take the focus; refuse when another window keeps it."""
+        if window is None:
+            raise ActionError("the field is on the bare desktop, in no window: nothing was typed")
+        deadline = time.monotonic() + self.options.cap
+        while True:
+            got = self.screen.key_window()
+            if got is not None and got.id == window.id:
+                return
+            if got is None and not secret:
+                return  # where keys go cannot be read: plain text goes as before
+            if time.monotonic() >= deadline:
+                where = f"the window {got.title!r}" if got is not None else "no window"
+                raise ActionError(f"the keys would go to {where}, not to {window.title!r} that was "
+                                  "clicked; nothing was typed")
+            time.sleep(self.options.interval)
+
     # --- typing, choosing, scrolling ----------------------------------------------------
 
     def _type(self, action: Type, obs: Observation) -> str:
         g = self.gui
-        text = self._substitute(action.text, obs)
+        x, y = self._point(obs, action.index)
+        window = self._aim(obs, x, y, index=action.index)  # the field's window, not the focused one
+        text = self._substitute(action.text, obs, action.index, window)
         mapping = getattr(sys.modules.get("pyautogui._pyautogui_x11"), "keyboardMapping", None)
         if mapping is not None:
             bad = sorted({c for c in text if mapping.get(c) is None and c not in "\n\t"})
             if bad:
                 raise ActionError("cannot type " + ", ".join(repr(c) for c in bad[:5])
                                   + " with this keyboard layout (only what the keys have)")
-        x, y = self._point(obs, action.index)
         g.click(x, y)
+        self._keys_to(window, secret=has_placeholder(action.text))
         if action.clear:
             # To the end, select to the start, delete: works in Tk, GTK and Qt fields alike
             # (Control+A is "start of line" in Tk and Emacs-style bindings).
@@ -296,13 +342,17 @@ class DesktopExecutor:
             g.press("enter")
         return f"typed {len(action.text)} characters into [{action.index}]"
 
-    def _substitute(self, text: str, obs: Observation) -> str:
+    def _substitute(self, text: str, obs: Observation, index: int, window: Window | None) -> str:
+        """Placeholders filled in only when the field's window is bound to the secret, both
+        as the gate saw it and as it is titled now."""
         if not has_placeholder(text):
             return text
         if self.vault is None:
             raise ActionError("no secrets are set up: the person adds them with `operator vault add-...`")
+        now = desktop_url(self.screen.display, window.title if window is not None else "")
         try:
-            return str(self.vault.resolve(text, obs.url))  # bound to desktop://DISPLAY/window-title
+            self.vault.check(text, targets.element_window(obs, index))
+            return str(self.vault.resolve(text, now))  # bound to desktop:TITLE-GLOB
         except Exception as exc:  # VaultError: not allowed here, unknown name
             raise ActionError(str(exc)) from exc
 
@@ -310,6 +360,7 @@ class DesktopExecutor:
         """A drop-down: click it, read what opened, click the option by its text."""
         target = self._element(obs, action.index)
         x, y = self._point(obs, action.index)
+        self._aim(obs, x, y, index=action.index)
         self.gui.click(x, y)
         self.settle()
         after = self.screen.observe()

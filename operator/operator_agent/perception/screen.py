@@ -236,7 +236,7 @@ class WindowList:
         from Xlib import X
         from Xlib.error import XError
 
-        active = self._active_id()
+        active = self._focus_chain()
         out: list[Window] = []
         for child in reversed(self._root.query_tree().children):  # stacking order: last is on top
             try:
@@ -251,7 +251,7 @@ class WindowList:
                 region = Region(geo.x, geo.y, geo.width, geo.height)
                 ids = {child.id, client.id}
                 out.append(Window(id=client.id, title=title, region=region,
-                                  popup=bool(attrs.override_redirect), focused=active in ids))
+                                  popup=bool(attrs.override_redirect), focused=bool(active & ids)))
             except XError:  # the window went away while we looked
                 continue
         if out and not any(w.focused for w in out):
@@ -260,6 +260,21 @@ class WindowList:
             if top is not None:
                 out = [Window(**{**w.__dict__, "focused": w is top}) for w in out]
         return out
+
+    def key_window(self) -> Window | None:
+        """The window that keys typed now go to: the one holding the input focus, or
+        under pointer-root focus (no window manager, nobody set it) the one under the
+        pointer. None when no window gets them."""
+        wins = self.windows()
+        chain = self._focus_chain()
+        if chain:  # not windows()' guess: only a window that really holds the focus
+            return next((w for w in wins if w.id in chain and not w.popup), None)
+        pointer = self._root.query_pointer()
+        return window_at(wins, pointer.root_x, pointer.root_y)
+
+    def window_at(self, x: float, y: float) -> Window | None:
+        """The window a click at (x, y) lands in now (see window_at)."""
+        return window_at(self.windows(), x, y)
 
     def focused_title(self) -> str:
         return next((w.title for w in self.windows() if w.focused), "")
@@ -293,6 +308,24 @@ class WindowList:
         focus = self._d.get_input_focus().focus
         return int(getattr(focus, "id", 0) or 0)  # PointerRoot/None come back as plain ints
 
+    def _focus_chain(self) -> set[int]:
+        """The focused window and its ancestors (a program may focus a window inside its
+        top-level one); empty under pointer-root or no focus."""
+        from Xlib.error import XError
+
+        wid = self._active_id()
+        chain: set[int] = set()
+        if wid <= 1:  # None (0) or PointerRoot (1)
+            return chain
+        try:
+            win = self._d.create_resource_object("window", wid)
+            while win is not None and win.id != self._root.id and win.id not in chain:
+                chain.add(win.id)
+                win = win.query_tree().parent
+        except XError:  # it went away while we looked
+            pass
+        return chain
+
     def _client(self, window: Any) -> Any:
         """The application window inside a window manager's frame (itself when unframed)."""
         from Xlib import X
@@ -316,6 +349,16 @@ class WindowList:
 
     def close(self) -> None:
         self._d.close()
+
+
+def window_at(windows: Sequence[Window], x: float, y: float) -> Window | None:
+    """The window a click at screen pixel (x, y) lands in: the topmost one there
+    (`windows` topmost first). A popup (menu, drop-down list) is counted as the focused
+    window, which opened it. None over the bare desktop."""
+    for w in windows:
+        if w.region.contains_point(x, y):
+            return next((f for f in windows if f.focused and not f.popup), None) if w.popup else w
+    return None
 
 
 def app_windows(windows: Sequence[Window]) -> list[Window]:

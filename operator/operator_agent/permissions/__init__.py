@@ -7,7 +7,7 @@
     audit.py         append-only SQLite log of every decision
     ledger.py        daily spending from approved purchases
     vault.py         secrets bound to origins, filled in from placeholders
-    gate.py          AllowAll and the simple approvers
+    gate.py          AllowEverythingUnsafe (explicit opt-out) and the simple approvers
 
 Page text can never grant a permission: it can only give more reasons to stop.
 """

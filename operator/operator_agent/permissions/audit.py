@@ -3,7 +3,9 @@
 One INSERT committed per decision (autocommit, WAL), so a run killed mid-way
 keeps every entry written before it died. There is no update or delete API,
 and triggers refuse UPDATE and DELETE from anyone else using the file.
-Secrets never get here: actions are redacted before they are written.
+Secrets never get here: every text of an entry (the action, the URL, even one a
+page asked for and was refused, the reason, the summary) passes the log's
+Redactor before it is written. The file is its owner's alone (0600).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..private_files import private_dir, private_file, tighten
+from ..redaction import Redactor
 from . import paths
 
 SCHEMA = """
@@ -42,9 +46,15 @@ CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
-    """A WAL connection in autocommit mode (each statement is its own transaction)."""
+    """A WAL connection in autocommit mode (each statement is its own transaction),
+    to a file only its owner can read (an older, readable one is tightened)."""
     target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if str(target) != ":memory:":
+        # Our own data folder is made private; a folder the person chose is only created.
+        private_dir(target.parent, tighten=target.parent.name == paths.APP)
+        private_file(target)
+        for suffix in ("-wal", "-shm"):  # SQLite gives new ones the database's mode
+            tighten(f"{target}{suffix}")
     conn = sqlite3.connect(target, isolation_level=None, timeout=5.0)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses no commit
@@ -71,23 +81,27 @@ class AuditEntry:
 
 
 class AuditLog:
-    """`AuditLog(path, run_id=...)`; `record(...)` appends one committed row."""
+    """`AuditLog(path, run_id=..., redactor=...)`; `record(...)` appends one committed
+    row. Add to `redactor` every value that must never be written (the vault's)."""
 
     def __init__(self, path: Path | str | None = None, *, run_id: str | None = None,
-                 clock: Callable[[], str] = _now) -> None:
+                 clock: Callable[[], str] = _now, redactor: Redactor | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else paths.audit_path()
         self.run_id = run_id or uuid.uuid4().hex[:12]
+        self.redactor = redactor if redactor is not None else Redactor()
         self._clock = clock
         self._conn = connect(self.path)
         self._conn.executescript(SCHEMA)
 
     def record(self, *, event: str, decision: str, reason: str = "", action: dict[str, Any] | None = None,
                url: str = "", summary: str = "", summary_hash: str = "", answer: str | None = None) -> int:
+        r = self.redactor
+        action_json = json.dumps(r.redact_obj(action), ensure_ascii=False) if action is not None else ""
         cur = self._conn.execute(
             "INSERT INTO decisions (time, run_id, event, decision, answer, summary_hash, action, url, reason,"
             " summary) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (self._clock(), self.run_id, event, decision, answer, summary_hash,
-             json.dumps(action, ensure_ascii=False) if action is not None else "", url, reason, summary))
+            (self._clock(), self.run_id, event, decision, answer, summary_hash, action_json,
+             r.redact(url), r.redact(reason), r.redact(summary)))
         return int(cur.lastrowid or 0)
 
     def close(self) -> None:

@@ -1,15 +1,25 @@
-"""The permission gate's default until the policy layer lands: allow everything,
-and approvers that answer when a gate asks."""
+"""The explicit opt-out of every permission check, and approvers that answer when a
+gate asks. The default gate is the policy gate (builder.permissions()), never this."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from ..types import Action, Observation, Verdict
 
+log = logging.getLogger(__name__)
 
-class AllowAll:
-    """Gate that allows every action (issue #4 replaces it with the policy gate)."""
+
+class AllowEverythingUnsafe:
+    """Gate that allows every action: no payment, sensitive site or secret is checked.
+
+    Only ever an explicit opt-in (`Agent(gate=AllowEverythingUnsafe())`), e.g. a test that
+    shows what an attack does without the gate; nothing builds it by default.
+    """
+
+    def __init__(self) -> None:
+        log.warning("AllowEverythingUnsafe: every permission check is off for this agent")
 
     async def check(self, action: Action, observation: Observation) -> Verdict:
         return Verdict(decision="allow")

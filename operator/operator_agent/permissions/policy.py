@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..private_files import create_private, private_dir
 from ..protocols import ConfigError
 from . import paths
 from .hosts import DomainPattern, pattern
@@ -35,6 +36,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "payments": ("frame_hosts",),
     "approval": ("without_asking",),
     "desktop": ("sensitive_windows",),
+    "uploads": ("allow_folders",),
 }
 # Windows whose titles look like these ask before the agent acts on them.
 DEFAULT_SENSITIVE_WINDOWS = ("*Bank*", "*Password*", "*KeePass*", "*Bitwarden*", "*1Password*", "*Wallet*")
@@ -54,6 +56,7 @@ class Policy:
     max_daily: Decimal = Decimal(200)
     without_asking: frozenset[str] = field(default_factory=frozenset)
     sensitive_windows: tuple[str, ...] = DEFAULT_SENSITIVE_WINDOWS  # title globs, desktop mode
+    upload_folders: tuple[Path, ...] = ()  # files in these may be uploaded without asking
     source: str = "<default>"
 
     # --- loading -----------------------------------------------------------------
@@ -102,8 +105,8 @@ def default_text() -> str:
 def write_default(path: Path | str) -> Path:
     """Write the documented default policy to `path` (folders created). Never overwrites."""
     target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("x", encoding="utf-8") as fh:
+    private_dir(target.parent, tighten=False)
+    with open(create_private(target), "w", encoding="utf-8") as fh:  # what the person allows is theirs
         fh.write(default_text())
     return target
 
@@ -183,8 +186,27 @@ def _from_dict(data: dict[str, Any], source: str) -> Policy:
                                           sections["approval"].get("without_asking", []), KINDS)),
         sensitive_windows=_globs("[desktop] sensitive_windows", sections["desktop"].get(
             "sensitive_windows", list(DEFAULT_SENSITIVE_WINDOWS))),
+        upload_folders=_folders("[uploads] allow_folders", sections["uploads"].get("allow_folders", [])),
         source=source,
     )
+
+
+def _folders(key: str, value: object, *, relative_to: Path | None = None) -> tuple[Path, ...]:
+    """Folders as absolute paths ("~" expanded). In a policy file a relative folder is
+    refused (relative to what?); a flag's is taken from the current folder."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Bad(key, 'a list of folders like ["~/Documents/to-share"]', value)
+    out = []
+    for item in value:
+        folder = Path(item).expanduser()
+        if not folder.is_absolute():
+            if relative_to is None:
+                raise _Bad(key, 'absolute folders like "~/Documents/to-share"', item)
+            folder = relative_to / folder
+        out.append(folder)
+    return tuple(dict.fromkeys(out))
 
 
 def _globs(key: str, value: object) -> tuple[str, ...]:
@@ -262,8 +284,8 @@ _LIST_FLAGS = {"allow_domains": "allow", "deny_domains": "deny", "ask_domains": 
 
 def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
     """A copy of `policy` with the run's flags applied. Keys (None values are ignored):
-    allow_domains / deny_domains / ask_domains (added to the lists), allow_only,
-    categories, currency, max_purchase, max_daily, without_asking (replace).
+    allow_domains / deny_domains / ask_domains / allow_uploads (added to the lists),
+    allow_only, categories, currency, max_purchase, max_daily, without_asking (replace).
     Errors name the flag: `--max-purchase: expected ...`."""
     changes: dict[str, Any] = {}
     currency = policy.currency
@@ -275,6 +297,9 @@ def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
             if key in _LIST_FLAGS:
                 attr = _LIST_FLAGS[key]
                 changes[attr] = (*changes.get(attr, getattr(policy, attr)), *_patterns(flag, _listish(value)))
+            elif key == "allow_uploads":
+                changes["upload_folders"] = (*policy.upload_folders, *_folders(
+                    flag, _listish(value), relative_to=Path.cwd()))
             elif key == "allow_only":
                 changes["allow_only"] = _bool(flag, value)
             elif key == "categories":
@@ -285,7 +310,7 @@ def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
                 currency = changes["currency"] = _currency(flag, value)
             elif key not in ("max_purchase", "max_daily"):
                 raise _Bad(flag, "a known policy override: " + ", ".join(
-                    [*_LIST_FLAGS, "allow_only", "categories", "without_asking", "currency",
+                    [*_LIST_FLAGS, "allow_uploads", "allow_only", "categories", "without_asking", "currency",
                      "max_purchase", "max_daily"]), show=False)
         for key in ("max_purchase", "max_daily"):
             if overrides.get(key) is not None:

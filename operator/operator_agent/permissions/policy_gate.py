@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any
 
-from ..traces import REDACTED, Redactor
+from ..redaction import REDACTED
 from ..types import (
     Action,
     AskUser,
@@ -30,6 +30,7 @@ from ..types import (
     Upload,
     Verdict,
 )
+from . import uploads
 from .approvals import (
     ApprovalBook,
     Grant,
@@ -45,7 +46,8 @@ from .detectors.elements import clean_text, frame_url, host_of, origin_of
 from .detectors.navigation import NavCheck, NavigationChecker, link_target
 from .detectors.secrets import action_texts, literal_secret
 from .detectors.sites import SensitiveSites
-from .hosts import match_any
+from .detectors.windows import element_window, is_desktop, target_windows, title_of
+from .hosts import clean, match_any, scheme_of
 from .ledger import SpendLedger
 from .placeholders import has_placeholder
 from .policy import Policy, shipped_sites
@@ -85,6 +87,9 @@ class PolicyGate:
         self.policy = policy
         self.vault = vault
         self.audit = audit
+        if audit is not None and vault is not None:
+            for value in vault.values():  # never in the log, in any encoding, whatever the entry
+                audit.redactor.add(value)
         self.book = approvals or ApprovalBook()
         if ledger is None:
             ledger = SpendLedger(audit.path if audit else ":memory:", run_id=audit.run_id if audit else "")
@@ -106,6 +111,8 @@ class PolicyGate:
         found = _Findings()
         self._secrets(action, observation, found)
         self._navigation(action, observation, found)
+        if isinstance(action, Upload):
+            self._upload(action, found)
         if isinstance(action, _ACTING) and not _only_moves(action):
             self._page(action, observation, found)
             self._payment(action, observation, found)
@@ -131,11 +138,16 @@ class PolicyGate:
 
     def check_request(self, url: str) -> Verdict:
         """A request the page makes by itself (redirect, window.open, meta refresh, form post,
-        subresource): a denied host is never contacted. Ask-first hosts are left to
-        check_arrival, which asks once the page is there."""
-        if not url.startswith(("http:", "https:", "ws:", "wss:")):
-            return Verdict(decision="allow")
-        nav = self.nav.check_url(url, typed=False)
+        subresource, WebSocket): a denied host is never contacted. Ask-first hosts are left
+        to check_arrival, which asks once the page is there. The scheme is read as the
+        browser reads it (case, outer spaces and controls, inner tabs and newlines)."""
+        scheme = scheme_of(url)
+        if scheme not in ("http", "https", "ws", "wss"):
+            return Verdict(decision="allow")  # data:, blob:, about: ... never leave the browser
+        target = clean(url)
+        if scheme in ("ws", "wss"):  # a WebSocket's host is judged as the page's would be
+            target = "http" + target[len("ws"):] if scheme == "ws" else "https" + target[len("wss"):]
+        nav = self.nav.check_url(target, typed=False)
         if nav.decision != "deny":
             return Verdict(decision="allow")
         verdict = Verdict(decision="deny", reason=f"request to {url[:200]} blocked: {nav.reason}")
@@ -178,7 +190,8 @@ class PolicyGate:
         if self.vault is None:
             found.denials.append("no vault is set up, so secret placeholders cannot be filled in")
             return
-        where = obs.url if obs.url.startswith(_DESKTOP) else origin_of(frame_url(el, obs))
+        # Desktop: the window the field is in, not whichever window has the focus.
+        where = element_window(obs, action.index) if is_desktop(obs) else origin_of(frame_url(el, obs))
         try:
             refs = self.vault.check(action.text, where)
         except VaultError as exc:
@@ -200,11 +213,32 @@ class PolicyGate:
             if target is not None:
                 self._add_nav(self.nav.check_url(target, typed=False), found, prefix="the link goes to ")
 
+    def _upload(self, action: Upload, found: _Findings) -> None:
+        """A local file leaves the machine: only from an allowed folder, else asked
+        (refused with nobody to ask); never from where keys and our own files live."""
+        if has_placeholder(action.path):
+            return  # _secrets refuses it
+        check = uploads.check_upload(action.path, self.policy.upload_folders)
+        if check.decision == "deny":
+            found.denials.append(check.reason)
+        elif check.decision == "ask":
+            if not self.interactive:  # [approval] without_asking has no upload kind: say what does
+                found.denials.append("files are uploaded only from folders allowed in the policy ([uploads] "
+                                     "allow_folders, or --allow-uploads DIR) and nobody can approve another "
+                                     f"in this non-interactive run: {check.reason}")
+                return
+            key = approval_hash("upload", str(check.path))
+            lines = [f"Upload the file {check.path} to the page", f"  why asked: {check.reason}",
+                     "  covers: this file for the rest of this run"]
+            grant = Grant(key, "upload", f"upload {check.path}")
+            found.needs.append(_Need(grant, f"{check.reason}: needs your approval", lines))
+
     def _page(self, action: Action, obs: Observation, found: _Findings) -> None:
         """Acting on a page is checked like entering it (it may have been reached by a
         redirect); an iframe's host only against the deny list."""
         if obs.url.startswith(_DESKTOP):
-            self._window(obs, found)
+            for url in target_windows(action, obs):
+                self._window(title_of(url), found)
             return
         if not obs.url.startswith(_NOT_A_SITE):
             self._add_nav(self.nav.check_url(obs.url, typed=False), found, prefix="acting on ")
@@ -215,14 +249,14 @@ class PolicyGate:
                 found.denials.append(f"the element is in a frame of {host_of(el.frame)}, denied by the "
                                      f"policy ({denied})")
 
-    def _window(self, obs: Observation, found: _Findings) -> None:
-        """Desktop: a window listed as sensitive (by title) asks once per window per run."""
-        title = obs.title
+    def _window(self, title: str, found: _Findings) -> None:
+        """Desktop: acting on a window listed as sensitive (by title), focused or not,
+        asks once per window per run."""
         hit = next((p for p in self.policy.sensitive_windows if fnmatch(title.lower(), p.lower())), None)
         if hit is None:
             return
         key = approval_hash("sensitive_site", "window", title)
-        if self.book.is_granted(key):
+        if self.book.is_granted(key) or any(n.grant.key == key for n in found.needs):
             return
         lines = [f"Act on the window {title!r}", f"  why asked: its title matches {hit!r} "
                  "([desktop] sensitive_windows)", "  covers: this window for the rest of this run"]
@@ -367,8 +401,8 @@ class PolicyGate:
             el = obs.element(action.index)
             if el is not None and (el.sensitive or payment.is_card_field(el, near_card=True)):
                 data["text"] = REDACTED  # typed by hand into a secret field
-        if self.vault is not None:
-            data = Redactor(self.vault.values()).redact_obj(data)
+                if self.audit is not None:  # nor where the page sends it next (a refused URL)
+                    self.audit.redactor.add(action.text)
         return data
 
 

@@ -90,7 +90,7 @@ def _window_title(url: str) -> str:
 
 
 def _bound(origins: tuple[str, ...], origin: str, where: str) -> bool:
-    if origin.startswith("desktop://"):  # the focused window's title against title globs
+    if origin.startswith("desktop://"):  # the target window's title against title globs
         return bool(where) and any(o.startswith(DESKTOP) and not o.startswith("desktop://")
                                    and fnmatchcase(where, o[len(DESKTOP):]) for o in origins)
     return bool(where) and where in origins

@@ -16,6 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..private_files import private_dir, tighten
 from ..protocols import ConfigError
 from . import paths
 
@@ -72,6 +73,7 @@ class FileStore:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         try:
+            tighten(self.path)  # a vault file left readable by others is made owner-only
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
@@ -126,7 +128,7 @@ def _aad(header: dict[str, Any]) -> bytes:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write atomically (temp file + rename) with owner-only permissions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent, tighten=path.parent.name == paths.APP)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

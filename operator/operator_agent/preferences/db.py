@@ -13,6 +13,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..private_files import private_dir, private_file, tighten
+
 APP = "operator-agent"
 FILE = "preferences.db"
 ENV = "OPERATOR_PREFS_DB"
@@ -74,7 +76,12 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
 
 def connect(path: str | Path) -> sqlite3.Connection:
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # What the person likes and chose is theirs alone: the file 0600, our folder 0700.
+        target = Path(path)
+        private_dir(target.parent, tighten=target.parent.name == APP)
+        private_file(target)
+        for suffix in ("-wal", "-shm"):  # SQLite gives new ones the database's mode
+            tighten(f"{target}{suffix}")
     # check_same_thread off: the agent may call from a worker thread; calls never overlap.
     conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False, isolation_level=None)
     conn.row_factory = sqlite3.Row

@@ -12,7 +12,7 @@ from typing import Any
 
 from playwright.async_api import BrowserContext
 
-from ..builder import Permissions, build_agent
+from ..builder import Permissions, build_agent, permissions
 from ..launch import BrowserOptions
 from ..protocols import Planner, RunHook
 from ..session import BrowserSession
@@ -48,13 +48,18 @@ async def skill_session(start_url: str, *, browser: BrowserOptions | None = None
                         perms: Permissions | None = None) -> AsyncIterator[BrowserSession]:
     """A browser session (own browser, or on `context`) at `start_url`, for replays."""
     vault = perms.vault if perms else None
+    gate = perms.gate if perms else None
+    # The network is guarded before the start page loads, as for the agent's own runs.
+    check = gate.check_request if gate is not None and gate.filters_requests else None
+    audit = getattr(gate, "audit", None)
     if context is not None:
         session = BrowserSession(context, perceiver=EnrichingPerceiver(), vault=vault)
+        await session.guard_requests(check, audit=audit)
         await session.goto(start_url)
         yield session
         return
     async with BrowserSession.open(browser, start_url=start_url, perceiver=EnrichingPerceiver(),
-                                   vault=vault) as session:
+                                   vault=vault, guard=check, audit=audit) as session:
         yield session
 
 
@@ -67,6 +72,8 @@ async def run_skill(skill: Skill, values: Mapping[str, str], *, url: str | None 
     """Replay `skill` with resolved `values` (values.resolve); returns the run and the planner
     (its heals and notes). `healer`: a model planner asked about steps that cannot be found."""
     start = url or skill.start_url
+    if perms is None:  # the same permissions as `operator skill run`, shared by gate and executor
+        perms = permissions(run_id=run_dir.name if run_dir else None)
     planner = SkillPlanner(skill, values, base_url=start, healer=ModelHealer(healer) if healer else None,
                            report=report, **planner_options)
     async with skill_session(start, browser=browser, context=context, perms=perms) as session:
