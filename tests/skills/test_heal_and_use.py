@@ -184,6 +184,8 @@ async def test_new_tabs_and_scrolling_are_recorded(skill_pages: Any, fresh_conte
     await details.close()
     await rec.stop()
     events = load_recording(tmp_path / "rec").events
+    for folder in ("rec", "rec/shots", "rec/crops"):  # what the person did is theirs alone
+        assert (tmp_path / folder).stat().st_mode & 0o777 == 0o700
     kinds = [(e.type, e.page) for e in events]
     assert ("scroll", 0) in kinds and next(e for e in events if e.type == "scroll").dy > 0
     assert kinds.index(("click", 0)) < kinds.index(("new_tab", 1)) < kinds.index(("click", 1))

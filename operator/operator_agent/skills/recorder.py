@@ -26,6 +26,7 @@ from typing import Any
 from PIL import Image
 from playwright.async_api import BrowserContext, Frame, Page
 
+from ..private_files import private_dir
 from .events import EVENTS, EventWriter, RecordingMeta, write_meta
 from .templates import path_pattern
 
@@ -79,8 +80,10 @@ class Recorder:
     # --- lifecycle --------------------------------------------------------------
 
     async def attach(self, context: BrowserContext) -> None:
+        # What the person did, where, and screenshots of it: owner-only, like run folders.
+        private_dir(self.path)
         for sub in ("shots", "crops"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
+            private_dir(self.path / sub)
         (self.path / EVENTS).unlink(missing_ok=True)
         self._writer = EventWriter(self.path / EVENTS)
         write_meta(self.path, self.meta)
