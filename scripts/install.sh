@@ -54,6 +54,10 @@ fi
 if [ "${1:-}" = "--test" ] && ! command -v ip >/dev/null && is_root_debian; then
   apt_install iproute2
 fi
+# scripts/test-dates.sh runs the skills and sites tests with the clock on other days.
+if [ "${1:-}" = "--test" ] && ! command -v faketime >/dev/null && is_root_debian; then
+  apt_install faketime
+fi
 
 echo "operator: installing Python packages into .venv ..." >&2
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"

@@ -6,12 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v faketime >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q faketime >/dev/null
-  else
-    echo "operator: the date runs need libfaketime (apt-get install faketime)" >&2; exit 2
-  fi
+if ! command -v faketime >/dev/null; then  # scripts/install.sh --test installs it
+  echo "operator: the date runs need libfaketime: run scripts/install.sh --test (or apt-get install faketime)" >&2
+  exit 2
 fi
 
 browser=$(.venv/bin/python -c 'from operator_agent.launch import find_chromium, _playwright_chromium
