@@ -130,7 +130,7 @@ def steps_needed(skill: Skill, values: Mapping[str, str], today: dt.date | None 
         if not step.repeat:
             continue
         total += 24
-        nxt = next((s for s in skill.steps[k + 1:] if not s.optional and s.target is not None), None)
+        nxt = skill.next_target(k)
         when = goal(nxt, values)
         if when is None:
             continue
@@ -141,3 +141,35 @@ def steps_needed(skill: Skill, values: Mapping[str, str], today: dt.date | None 
             starts.append(was.month)
         total += max(abs(months_apart(start, when.month)) for start in starts)
     return total
+
+
+@dataclass(frozen=True)
+class Move:
+    """A calendar step's next move: click `control`, or stop saying `stop`."""
+
+    control: Element | None = None
+    stop: str = ""
+    say: str = ""
+
+
+def next_move(obs: Observation, target: DateGoal, shown: Month, recorded: Element | None,
+              last: tuple[Month, int] | None, repeats: int) -> Move:
+    """From the month shown to the goal's: the control that goes that way, or why not.
+    `last`: the month seen at an earlier repeat, and that repeat's number (a calendar that
+    did not move after a click is stuck)."""
+    want = month_name(target.month)
+    now = month_name(shown)
+    apart = months_apart(shown, target.month)
+    if apart == 0:
+        return Move(stop=f"the calendar shows {want} but offers no {target.day.day} {want} to pick: "
+                         "the site may not allow that date")
+    if repeats >= 120 or (last is not None and last[0] == shown and repeats > last[1]):
+        return Move(stop=f"the calendar stays on {now} and does not move to {want}: the date may be out "
+                         "of its range")
+    way = 1 if apart > 0 else -1
+    said = "forward" if way > 0 else "back"
+    el = control(obs, way, recorded)
+    if el is None:
+        return Move(stop=f"the calendar shows {now} and has no control to go {said} to {want}: the date "
+                         "may be out of its range")
+    return Move(control=el, say=f"the calendar shows {now}: {said} to {want} ({abs(apart)} to go)")

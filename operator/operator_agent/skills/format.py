@@ -128,6 +128,11 @@ class Skill(_Model):
     def required(self) -> list[str]:
         return [n for n, p in self.parameters.items() if p.default is None and p.example is None]
 
+    def next_target(self, k: int) -> Step | None:
+        """The first step after step index k that acts on an element and is not optional:
+        what must show on the page for the skill to go on."""
+        return next((s for s in self.steps[k + 1:] if not s.optional and s.target is not None), None)
+
 
 # --- files ---------------------------------------------------------------------
 

@@ -293,7 +293,7 @@ class SkillPlanner:
 
     def _repeat(self, k: int, step: Step, found: Match | None, obs: Observation) -> Decision | None:
         """A step done as often as needed: until the next step's element shows."""
-        nxt = next((s for s in self.skill.steps[k + 1:] if not s.optional and s.target is not None), None)
+        nxt = self.skill.next_target(k)
         if nxt is not None and self._find(nxt, obs) is not None:
             self._complete(k)
             return None
@@ -318,25 +318,12 @@ class SkillPlanner:
                 return None
             return self._decision(f"{self._say(step.intent)} (looking for {want})",
                                   [self._action(step, found.index)], [(k, "repeat")])
-        apart = datepicker.months_apart(shown, when.month)
-        now = datepicker.month_name(shown)
-        if apart == 0:
-            return self._done(False, obs, f"the calendar shows {want} but offers no {when.day.day} {want} "
-                                          f"to pick (step {step.id}): the site may not allow that date")
-        last = self._shown.get(k)
-        if tries.repeats >= 120 or (last is not None and last[0] == shown and tries.repeats > last[1]):
-            return self._done(False, obs, f"the calendar stays on {now} and does not move to {want} "
-                                          f"(step {step.id}): the date may be out of its range")
+        recorded = obs.element(found.index) if found is not None else None
+        move = datepicker.next_move(obs, when, shown, recorded, self._shown.get(k), tries.repeats)
+        if move.control is None:
+            return self._done(False, obs, f"{move.stop} (step {step.id})")
         self._shown[k] = (shown, tries.repeats)
-        way = 1 if apart > 0 else -1
-        el = datepicker.control(obs, way, obs.element(found.index) if found is not None else None)
-        if el is None:
-            return self._done(False, obs, f"the calendar shows {now} and has no "
-                                          f"control to go {'forward' if way > 0 else 'back'} to {want} "
-                                          f"(step {step.id}): the date may be out of its range")
-        return self._decision(f"the calendar shows {now}: "
-                              f"{'forward' if way > 0 else 'back'} to {want} ({abs(apart)} to go)",
-                              [Click(index=el.index)], [(k, "repeat")])
+        return self._decision(move.say, [Click(index=move.control.index)], [(k, "repeat")])
 
     def _next_widget(self, obs: Observation) -> Decision | None:
         """The choice made in one of several like widgets is made in the others too: the
@@ -382,7 +369,7 @@ class SkillPlanner:
                 or urlsplit(url).path != urlsplit(obs.url).path:
             return ""
         said = [line for line in _alerts(obs) if line not in before]
-        nxt = next((s for s in self.skill.steps[k + 1:] if not s.optional and s.target is not None), None)
+        nxt = self.skill.next_target(k)
         if not said and (nxt is None or self._find(nxt, obs) is not None):
             return ""  # the next step can go on here: only the check was too strict
         why = f"step {step.id} ({self._say(step.intent)}): the page stayed on {urlsplit(obs.url).path}"
