@@ -241,6 +241,23 @@ class _Stderr:
         return "".join(self.lines)
 
 
+@contextlib.contextmanager
+def _held_run(tmp_path: Path,
+              pages_server: Any) -> Iterator[tuple[_HeldModel, subprocess.Popen[str], _Stderr]]:
+    """`operator run` against a model that holds its second reply until released; the
+    process never outlives the test."""
+    model = _HeldModel()
+    with FakeOpenAIServer(model="m", default=model) as fake:
+        proc = _start_run(tmp_path, fake, pages_server.url("/agent/login.html"))
+        try:
+            yield model, proc, _Stderr(proc)
+        finally:
+            model.release.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def _start_run(tmp_path: Path, fake: FakeOpenAIServer, url: str) -> subprocess.Popen[str]:
     return subprocess.Popen([OPERATOR, "run", "sign in as ada", "--url", url, "--no-verify",
                              *model_flags(fake)],
@@ -250,22 +267,13 @@ def _start_run(tmp_path: Path, fake: FakeOpenAIServer, url: str) -> subprocess.P
 
 @POSIX
 def test_one_ctrl_c_stops_after_the_current_action_and_exits_130(tmp_path: Path, pages_server: Any) -> None:
-    model = _HeldModel()
-    with FakeOpenAIServer(model="m", default=model) as fake:
-        proc = _start_run(tmp_path, fake, pages_server.url("/agent/login.html"))
-        err = _Stderr(proc)
-        try:
-            _wait_for(lambda: _steps_in_trace(tmp_path) >= 1, "the trace's first step line", proc)
-            _wait_for(model.held.is_set, "the model being asked for step 2", proc)
-            proc.send_signal(signal.SIGINT)
-            _wait_for(lambda: err.has("stopping after the current action"), "the stop notice", proc)
-            model.release.set()  # step 2 finishes its action, then the run stops
-            proc.wait(120)
-        finally:
-            model.release.set()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with _held_run(tmp_path, pages_server) as (model, proc, err):
+        _wait_for(lambda: _steps_in_trace(tmp_path) >= 1, "the trace's first step line", proc)
+        _wait_for(model.held.is_set, "the model being asked for step 2", proc)
+        proc.send_signal(signal.SIGINT)
+        _wait_for(lambda: err.has("stopping after the current action"), "the stop notice", proc)
+        model.release.set()  # step 2 finishes its action, then the run stops
+        proc.wait(120)
     stderr = err.text()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
@@ -279,22 +287,13 @@ def test_one_ctrl_c_stops_after_the_current_action_and_exits_130(tmp_path: Path,
 
 @POSIX
 def test_second_ctrl_c_stops_at_once_and_exits_130(tmp_path: Path, pages_server: Any) -> None:
-    model = _HeldModel()
-    with FakeOpenAIServer(model="m", default=model) as fake:
-        proc = _start_run(tmp_path, fake, pages_server.url("/agent/login.html"))
-        err = _Stderr(proc)
-        try:
-            _wait_for(model.held.is_set, "the model being asked for step 2", proc)
-            proc.send_signal(signal.SIGINT)
-            # Signals sent together may merge into one: the second goes once the first is seen.
-            _wait_for(lambda: err.has("stopping after the current action"), "the stop notice", proc)
-            proc.send_signal(signal.SIGINT)  # the model is still held: only this can end the run
-            proc.wait(120)
-        finally:
-            model.release.set()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    with _held_run(tmp_path, pages_server) as (model, proc, err):
+        _wait_for(model.held.is_set, "the model being asked for step 2", proc)
+        proc.send_signal(signal.SIGINT)
+        # Signals sent together may merge into one: the second goes once the first is seen.
+        _wait_for(lambda: err.has("stopping after the current action"), "the stop notice", proc)
+        proc.send_signal(signal.SIGINT)  # the model is still held: only this can end the run
+        proc.wait(120)
     stderr = err.text()
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
