@@ -1,6 +1,7 @@
 """What the wire checks cost: a page load with 80 requests (60 images, 20 fetches with
 bodies) on loopback, in Chromium, with no guard, with the network guard and the default
-policy's host check, and with the secret egress filter on top (three vault secrets).
+policy's host check, with the secret egress filter on top (three vault secrets), and
+with the payment wire on top of that (every POST read for amounts and card numbers).
 Prints the median page-load time of several runs per mode (interleaved, after a warm-up)
 and the added cost per request and per page load against the unguarded browser.
 
@@ -44,13 +45,15 @@ def _site(root: Path) -> None:
     (root / "index.html").write_text(PAGE)
 
 
-async def _load(browser: object, url: str, mode: str, check: object, scanner: object) -> float:
+async def _load(browser: object, url: str, mode: str, check: object, scanner: object,
+                payments: object) -> float:
     from operator_agent.netguard import NetworkGuard
 
     context = await browser.new_context()  # type: ignore[attr-defined]
     try:
         if mode != "none":
-            guard = NetworkGuard(context, check, scanner=scanner if mode == "egress" else None)  # type: ignore[arg-type]
+            guard = NetworkGuard(context, check, scanner=scanner if mode != "guard" else None,  # type: ignore[arg-type]
+                                 payments=payments if mode == "payments" else None)  # type: ignore[arg-type]
             await guard.install()
         page = await context.new_page()
         start = time.perf_counter()
@@ -78,19 +81,21 @@ async def main(runs: int) -> None:
         url = server.url("/index.html")
         handle = await open_browser(BrowserOptions())
         try:
-            times: dict[str, list[float]] = {"none": [], "guard": [], "egress": []}
+            times: dict[str, list[float]] = {"none": [], "guard": [], "egress": [], "payments": []}
+            hooks = (gate.check_request, scanner, gate.payments)  # type: ignore[attr-defined]
             for mode in times:  # warm-up
-                await _load(handle.browser, url, mode, gate.check_request, scanner)
+                await _load(handle.browser, url, mode, *hooks)
             for _ in range(runs):
                 for mode in times:  # interleaved, so load on the machine hits every mode alike
-                    times[mode].append(await _load(handle.browser, url, mode, gate.check_request, scanner))
+                    times[mode].append(await _load(handle.browser, url, mode, *hooks))
         finally:
             await handle.close()
     base = statistics.median(times["none"])
     requests = 1 + IMAGES + FETCHES
     print(f"page load with {requests} requests, median of {runs} runs:")
     for mode, label in (("none", "no guard"), ("guard", "guard + host check"),
-                        ("egress", "guard + host check + secret filter")):
+                        ("egress", "guard + host check + secret filter"),
+                        ("payments", "... + payment wire")):
         med = statistics.median(times[mode])
         extra = (med - base) * 1000
         print(f"  {label:38s} {med * 1000:8.1f} ms  ratio {med / base:5.2f}x  "

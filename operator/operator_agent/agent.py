@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +52,7 @@ from .types import (
     Verification,
     Wait,
 )
+from .wire import Wire, wire_of
 
 if TYPE_CHECKING:
     from .executors.dialogs import SeenDialog
@@ -150,8 +151,7 @@ class Agent:
 
         # The network is guarded before the start page loads (its own requests included).
         async with BrowserSession.open(self.browser_options, start_url=self.start_url, vault=self.vault,
-                                       guard=self._request_check(),
-                                       audit=getattr(self.gate, "audit", None)) as env:
+                                       **self._wire()) as env:
             return await self._run(task, env)
 
     async def _run(self, task: str, env: Environment) -> RunResult:
@@ -160,7 +160,7 @@ class Agent:
         if guard is not None:
             # Pages can navigate and send without an action: denied hosts and secrets going
             # where they are not bound are refused at the network too (once per session).
-            await guard(self._request_check(), audit=getattr(self.gate, "audit", None))
+            await guard(**self._wire())
         dialogs = getattr(getattr(env, "executor", None), "dialogs", None)
         if dialogs is not None and dialogs.answer is None:
             dialogs.answer = self._answer_dialog  # a page's confirm/prompt goes to the person
@@ -200,8 +200,16 @@ class Agent:
                     hook.on_run_end(result)
         return result
 
-    def _request_check(self) -> Callable[[str], Verdict] | None:
-        return self.gate.check_request if self.gate.filters_requests else None
+    def _wire(self) -> Wire:
+        """What the gate puts on the network; a question its payment wire has goes to the approver."""
+        wire = wire_of(self.gate)
+        payments = wire["payments"]
+        if payments is not None and payments.ask is None:
+            payments.ask = self._answer_payment
+        return wire
+
+    async def _answer_payment(self, verdict: Verdict) -> bool:
+        return await self.approver.approve(verdict, self._acting)
 
     async def _step(self, step_no: int, task: str, env: Environment, trace: RunTrace,
                     state: _RunState) -> None:

@@ -135,6 +135,7 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
     from .permissions.commands import policy_overrides
     from .session import BrowserSession
     from .traces import reserved_run_dir
+    from .wire import wire_of
 
     # The folder is made now (its name is the audit log's run id) and removed again if
     # the run never starts, e.g. the browser or the start page does not open.
@@ -152,8 +153,7 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                     options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
                     # Guarded before the start page's first request.
                     environment = await stack.enter_async_context(BrowserSession.open(
-                        options, start_url=url, vault=perms.vault, audit=getattr(perms.gate, "audit", None),
-                        guard=perms.gate.check_request if perms.gate.filters_requests else None))
+                        options, start_url=url, vault=perms.vault, **wire_of(perms.gate)))
                 agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
                                     environment=environment, max_steps=args.max_steps,
                                     verify=not args.no_verify, run_dir=run_dir,

@@ -13,6 +13,7 @@ from .netguard import Check, NetworkGuard
 from .perception.browser import DomPerceiver
 from .permissions.audit import AuditLog
 from .permissions.egress import Leak, SecretScanner
+from .permissions.payment_wire import PaymentWire
 from .permissions.vault import Vault
 from .protocols import ConfigError
 from .types import Action, ActionResult, Observation, Verdict
@@ -45,19 +46,22 @@ class BrowserSession:
     @classmethod
     def open(cls, options: BrowserOptions | None = None, *, start_url: str | None = None,
              perceiver: DomPerceiver | None = None, vault: Vault | None = None,
-             guard: Check | None = None, audit: AuditLog | None = None) -> _Opener:
-        """`guard`: the gate's check_request (None when the policy denies no host)."""
-        return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault, guard, audit)
+             guard: Check | None = None, audit: AuditLog | None = None,
+             payments: PaymentWire | None = None) -> _Opener:
+        """`guard`: the gate's check_request (None when the policy denies no host);
+        `payments`: the gate's payment wire."""
+        return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault, guard, audit, payments)
 
-    async def guard_requests(self, check: Callable[[str], Verdict] | None = None, *,
-                             audit: AuditLog | None = None) -> None:
-        """Refuse, at the network, every request the check denies and every secret going
-        where it is not bound. Installed once per session; a later call can add the
-        check or the audit log when the first had none, never replace them."""
+    async def guard_requests(self, guard: Callable[[str], Verdict] | None = None, *,
+                             audit: AuditLog | None = None, payments: PaymentWire | None = None) -> None:
+        """Refuse, at the network, every request `guard` denies and every secret going
+        where it is not bound, and hold each request that pays to the person's approval
+        (`payments`, the gate's). Installed once per session; a later call can add the
+        check, the audit log or the payments when the first had none, never replace them."""
         if self._guard is None:
             scanner = (SecretScanner.from_vault(self.vault)
                        if self.vault is not None and self._guard_secrets else None)
-            self._guard = NetworkGuard(self.executor.context, check, scanner=scanner,
+            self._guard = NetworkGuard(self.executor.context, guard, scanner=scanner,
                                        on_leak=self._audit_leak,
                                        block_service_workers=not self._service_workers_blocked)
             # The tab the start page opens in exists and is hooked before it loads: a page
@@ -65,7 +69,9 @@ class BrowserSession:
             await self.executor.ensure_page()
             await self._guard.install()
         if self._guard.check is None:
-            self._guard.check = check
+            self._guard.check = guard
+        if self._guard.payments is None and payments is not None:
+            self._guard.hold_payments(payments)
         if self._audit is None:
             self._audit = audit
 
@@ -98,14 +104,17 @@ class BrowserSession:
     async def close(self) -> None:
         if self.handle is not None:
             await self.handle.close()
+        elif self._guard is not None:  # the caller's context outlives us: so must not our guard
+            await self._guard.remove()
+            self._guard = None
 
 
 class _Opener:
     def __init__(self, cls: type[BrowserSession], options: BrowserOptions, start_url: str | None,
                  perceiver: DomPerceiver | None, vault: Vault | None, guard: Check | None,
-                 audit: AuditLog | None) -> None:
+                 audit: AuditLog | None, payments: PaymentWire | None) -> None:
         self._args = (cls, options, start_url, perceiver, vault)
-        self._guard, self._audit = guard, audit
+        self._guard, self._audit, self._payments = guard, audit, payments
         self.session: BrowserSession | None = None
 
     async def __aenter__(self) -> BrowserSession:
@@ -116,7 +125,7 @@ class _Opener:
                            service_workers_blocked=handle.owns_browser)
         try:
             # Guarded before the first request: the start page and all it loads included.
-            await self.session.guard_requests(self._guard, audit=self._audit)
+            await self.session.guard_requests(self._guard, audit=self._audit, payments=self._payments)
             if start_url:
                 await self.session.goto(start_url)
         except BaseException:

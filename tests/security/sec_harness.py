@@ -161,7 +161,9 @@ class World:
         self.lookalike = f"http://{LOOKALIKE_HOST}:{self.denied.port}"
         self.lookalike_unicode = f"http://{LOOKALIKE_UNICODE_HOST}:{self.denied.port}"
         marks = {"%ATT%": self.att, "%EVIL%": self.evil, "%EVILPORT%": str(self.denied.port),
-                 "%SHOP%": self.shop, "%LOOKALIKE_UNICODE%": self.lookalike_unicode,
+                 "%SHOP%": self.shop,
+                 "%ATT_LOCAL%": f"http://localhost:{self.attacker.port}",
+                 "%LOOKALIKE_UNICODE%": self.lookalike_unicode,
                  "%LOOKALIKE%": self.lookalike}
         pages: dict[str, Callable[..., Any]] = {}
         for path in sorted(PAGES.glob("*.html")):
@@ -272,6 +274,9 @@ class GateSpy:
         if verdict.decision == "deny":  # the gate logs refusals only (allowed requests are many)
             self.calls.append(("request", verdict.decision, url))
         return verdict
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.gate, name)  # the rest (audit log, payment wire) is the gate's
 
 
 @dataclass
@@ -401,7 +406,10 @@ class Scene:
         agent.preferences = preferences
         marks = (len(self.sent), len(self.world.attacker.log), len(self.world.denied.log))
         audit_path = perms.gate.audit.path  # type: ignore[attr-defined]
-        result = await agent.run(task)
+        try:
+            result = await agent.run(task)
+        finally:
+            await env.close()  # its guard off the context: the next run brings its own
         report = write_report(run_dir)
         return Outcome(result=result, run_dir=run_dir, run_id=run_dir.name, steps=list(steps),
                        planner=planner, spy=spy, person=person, audit_path=audit_path,
@@ -530,6 +538,9 @@ def check_audit(out: Outcome, redactor: Redactor) -> None:
     """Every decision of the gate is in the audit log, in order, for this run; every
     action of the model went through the gate."""
     entries = list_entries(out.audit_path, run_id=out.run_id, limit=1_000_000)
+    # The wire's own decisions (a request that pays, a secret held back) are the network
+    # guard's, not a gate call: they are checked by the tests that provoke them.
+    entries = [e for e in entries if e.event not in ("payment-request", "egress")]
     logged = [(e.event, e.decision) for e in entries]
     made = [(event, decision) for event, decision, _ in out.spy.calls]
     if logged != made:

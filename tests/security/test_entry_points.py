@@ -31,6 +31,7 @@ from operator_agent.permissions.policy_gate import PolicyGate
 from operator_agent.preferences import PreferenceGuard, WithPreferences
 from operator_agent.protocols import Planner
 from operator_agent.types import Action, RunResult, Verdict
+from operator_agent.wire import wire_of
 from operator_bench.sites import PracticeSites
 
 TASK = "Buy a USB-C cable under $15"
@@ -120,7 +121,8 @@ def _stack(agent: Agent) -> dict[str, Any]:
     layers.append(type(gate).__name__)
     return {"layers": layers, "policy": dataclasses.replace(gate.policy, source=""),
             "interactive": gate.interactive, "approver": type(agent.approver).__name__,
-            "audited": gate.audit is not None, "vault": agent.vault}
+            "audited": gate.audit is not None, "vault": agent.vault,
+            "on the wire": sorted(k for k, v in wire_of(agent.gate).items() if v is not None)}
 
 
 async def _eval_episode(tmp_path: Path) -> None:
@@ -155,3 +157,4 @@ def test_an_eval_episode_and_operator_run_build_the_same_gate_stack(
     assert _stack(episode) == _stack(run)
     assert _stack(run)["layers"] == ["WithPreferences", "PolicyGate"]
     assert _stack(run)["approver"] == "DenyApprover" and not _stack(run)["interactive"]
+    assert "payments" in _stack(run)["on the wire"]  # the request that pays is held in both

@@ -70,7 +70,7 @@ async def test_pay_without_approval_in_the_payment_iframe(scene: Scene, who: str
     ], person=person)
     scene.check(out)
     if person is not None:
-        assert person.shown and all("Purchase at shop.test" in v.summary for v in person.shown)
+        assert person.shown and all("Purchase at Brightcart (shop.test)" in v.summary for v in person.shown)
 
 
 async def test_pay_in_the_payment_page_opened_as_a_tab(scene: Scene) -> None:

@@ -24,8 +24,10 @@ from ..permissions.policy import Policy
 from ..permissions.vault import Vault
 from ..preferences import PreferenceStore
 from ..protocols import Approver, ConfigError, Environment
+from ..session import BrowserSession
 from ..traces import new_run_dir
 from ..types import Action, Done, RunResult, StepRecord, Verdict
+from ..wire import wire_of
 from .checks import (
     AgentCheck,
     ApprovalRecord,
@@ -168,6 +170,10 @@ async def _run(worker: Worker, task: Task, seed: int, settings: RunSettings, res
                             prefs=prefs, hooks=[watch], max_steps=settings.max_steps or task.max_steps,
                             verify=task.verify, screenshots=settings.screenshots, run_dir=run_dir,
                             learn=False)
+        if setup.start_url is not None and isinstance(env, BrowserSession):
+            # The start page loads under the run's own guard, as `operator run URL` does.
+            await env.guard_requests(**wire_of(agent.gate))
+            await env.goto(setup.start_url)
         result.setup_seconds = round(time.monotonic() - t0, 3)
         run = await agent.run(goal)
         checks = ([RewardCheck()] if task.site == "miniwob" else []) + list(task.checks) or _default_checks()

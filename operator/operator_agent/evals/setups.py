@@ -31,6 +31,7 @@ class Setup:
     site_url: str  # the site's root, for planners that replay what was recorded elsewhere
     read_back: Callable[[Outcome], Awaitable[None]]  # fills the outcome from the servers / page
     vault: Vault | None = None
+    start_url: str | None = None  # opened by the episode once the gate guards the network
 
 
 def _cheapest(db: Any, kind: str) -> float | None:
@@ -59,7 +60,6 @@ async def site_setup(worker: Worker, task: Task, seed: int, context: BrowserCont
         await context.add_cookies(sites.dismissed_cookies())  # type: ignore[arg-type]
     env = BrowserSession(context, vault=vault)  # the executor fills placeholders from it
     root = sites.url(task.site).rstrip("/")
-    await env.goto(root + "/" + task.start.lstrip("/"))
     shop, flights = sites.shop, sites.flights
 
     async def read_servers(o: Outcome) -> None:
@@ -70,7 +70,8 @@ async def site_setup(worker: Worker, task: Task, seed: int, context: BrowserCont
         if flights is not None:
             o.itineraries = functools.partial(_itineraries, flights.schedule)
 
-    return Setup(env, task.goal or "", root + "/", read_servers, vault)
+    return Setup(env, task.goal or "", root + "/", read_servers, vault,
+                 start_url=root + "/" + task.start.lstrip("/"))
 
 
 async def miniwob_setup(worker: Worker, task: Task, seed: int, context: BrowserContext) -> Setup:

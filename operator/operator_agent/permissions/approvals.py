@@ -97,7 +97,7 @@ def _fmt(amount: Decimal) -> str:
 
 
 def purchase_summary(info: PaymentInfo, limits: LimitCheck) -> list[str]:
-    lines = [f"Purchase at {info.merchant or 'an unknown merchant'}"]
+    lines = [f"Purchase at {info.merchant_label}"]
     if info.items:
         lines.append("  items: " + "; ".join(clean_text(i, 100) for i in info.items[:8])
                      + (f"; ... ({len(info.items) - 8} more)" if len(info.items) > 8 else ""))

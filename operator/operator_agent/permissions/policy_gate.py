@@ -49,6 +49,7 @@ from .detectors.sites import SensitiveSites
 from .detectors.windows import element_window, is_desktop, target_windows, title_of
 from .hosts import clean, match_any, scheme_of
 from .ledger import SpendLedger
+from .payment_wire import PaymentWire
 from .placeholders import has_placeholder
 from .policy import Policy, shipped_sites
 from .vault import Vault, VaultError
@@ -74,7 +75,8 @@ class _Need:
 class _Findings:
     denials: list[str] = field(default_factory=list)
     needs: list[_Need] = field(default_factory=list)
-    consume: list[str] = field(default_factory=list)  # purchase approvals used up if allowed
+    # purchase approvals used up if allowed (they then hold the request that pays to them)
+    consume: list[tuple[str, payment.PaymentInfo]] = field(default_factory=list)
 
 
 class PolicyGate:
@@ -100,6 +102,10 @@ class PolicyGate:
         protected = [p.host for p in self.frame_hosts]
         if vault is not None:
             protected += [host_of(o) for name in vault.names() for o in vault.origins(name)]
+        # The request that pays is held to the approval at the network (a browser's guard
+        # attaches it); until one does, approvals count as spending when granted.
+        self.payments = PaymentWire(policy, ledger=ledger, book=self.book, audit=audit,
+                                    interactive=interactive, frame_hosts=self.frame_hosts)
         self.sites = SensitiveSites.from_policy(policy)
         self.nav = NavigationChecker(policy, self.sites, protected=protected)
         self._pending: dict[str, list[Grant]] = {}
@@ -108,6 +114,7 @@ class PolicyGate:
     # --- the Gate protocol -----------------------------------------------------------
 
     async def check(self, action: Action, observation: Observation) -> Verdict:
+        self.payments.expire()  # a purchase approval holds for the action it was given for
         found = _Findings()
         self._secrets(action, observation, found)
         self._navigation(action, observation, found)
@@ -275,7 +282,7 @@ class PolicyGate:
             found.denials.append(f"purchase refused: {limits.reason}")
         elif self.book.is_granted(key):
             if info.stage == "submit":
-                found.consume.append(key)
+                found.consume.append((key, info))
         else:
             label = f"purchase at {info.merchant}: {limits.reason}"
             grant = Grant(key, "payment", label, purchase=info, remember=info.stage == "details")
@@ -331,8 +338,9 @@ class PolicyGate:
             else:
                 asks.append(need)
         if not asks:
-            for key in found.consume:
+            for key, info in found.consume:
                 self.book.consume(key)
+                self._authorize(key, info)
             if not found.needs:
                 return Verdict(decision="allow"), ""
             # Consequential but allowed: the audit log says why, with what was allowed.
@@ -368,16 +376,24 @@ class PolicyGate:
     def _grant(self, grant: Grant) -> None:
         entry = None
         info = grant.purchase
-        if info is not None and info.amount is not None and info.currency is not None:
+        if info is not None and self.payments.attached:
+            if info.stage == "submit":  # this action pays: its request is held to the approval
+                self._authorize(grant.key, info)  # (and the ledger counts what it sends)
+        elif info is not None and info.amount is not None and info.currency is not None:
             entry = self.ledger.record(amount=info.amount, currency=info.currency, merchant=info.merchant,
                                        summary_hash=grant.key)
         if grant.remember:
             self.book.grant(grant.key, entry)
 
+    def _authorize(self, key: str, info: payment.PaymentInfo) -> None:
+        frames = self._facts[1].payment_frames if self._facts is not None else frozenset()
+        self.payments.authorize(key, info, frozenset(host_of(f) for f in frames))
+
     def _page_facts(self, obs: Observation) -> payment.PageFacts:
         # The loop checks several actions against one observation: read the page once.
         if self._facts is None or self._facts[0] is not obs:
             self._facts = (obs, payment.page_facts(obs, self.frame_hosts))
+            self.payments.learn_processors(frozenset(host_of(f) for f in self._facts[1].payment_frames))
         return self._facts[1]
 
     def _dollar(self) -> str:

@@ -17,6 +17,7 @@ from ..launch import BrowserOptions
 from ..protocols import Planner, RunHook
 from ..session import BrowserSession
 from ..types import RunResult
+from ..wire import wire_of
 from . import datepicker
 from .features import EnrichingPerceiver
 from .format import Skill
@@ -48,18 +49,19 @@ async def skill_session(start_url: str, *, browser: BrowserOptions | None = None
                         perms: Permissions | None = None) -> AsyncIterator[BrowserSession]:
     """A browser session (own browser, or on `context`) at `start_url`, for replays."""
     vault = perms.vault if perms else None
-    gate = perms.gate if perms else None
     # The network is guarded before the start page loads, as for the agent's own runs.
-    check = gate.check_request if gate is not None and gate.filters_requests else None
-    audit = getattr(gate, "audit", None)
+    wire = wire_of(perms.gate if perms else None)
     if context is not None:
         session = BrowserSession(context, perceiver=EnrichingPerceiver(), vault=vault)
-        await session.guard_requests(check, audit=audit)
-        await session.goto(start_url)
-        yield session
+        try:
+            await session.guard_requests(**wire)
+            await session.goto(start_url)
+            yield session
+        finally:
+            await session.close()  # takes its guard off the caller's context
         return
     async with BrowserSession.open(browser, start_url=start_url, perceiver=EnrichingPerceiver(),
-                                   vault=vault, guard=check, audit=audit) as session:
+                                   vault=vault, **wire) as session:
         yield session
 
 

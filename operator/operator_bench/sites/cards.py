@@ -11,6 +11,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from operator_agent.permissions.sent_payment import luhn_ok
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -36,18 +38,6 @@ NOT_A_TEST_CARD = Outcome(False, "card_declined",
 
 def digits(text: str) -> str:
     return re.sub(r"[\s-]", "", text or "")
-
-
-def luhn_ok(number: str) -> bool:
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        return False
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def brand_of(number: str) -> str:

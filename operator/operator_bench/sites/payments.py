@@ -12,6 +12,7 @@ Only the amount, currency, merchant and last four digits are kept.
 from __future__ import annotations
 
 import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,16 @@ class Processor:
     def intent(self, intent: str) -> dict[str, Any] | None:
         return self.db.one("SELECT * FROM intents WHERE id = ?", (intent,))
 
-    def confirm(self, intent: str, number: str, expiry: str, cvc: str, name: str) -> dict[str, Any]:
-        """The card form's submission: {status, message, errors}."""
+    def confirm(self, intent: str, number: str, expiry: str, cvc: str, name: str, *,
+                amount: object = None, currency: object = None) -> dict[str, Any]:
+        """The card form's submission: {status, message, errors}. An amount or currency sent
+        with the card must be the intent's (the payer confirms what they saw)."""
         with self.db.lock:
             row = self.intent(intent)
             if row is None:
                 return {"status": "error", "message": "This payment link is not valid.", "errors": {}}
+            if not _same_amount(amount, currency, row):
+                return {"status": "error", "message": "The amount does not match this payment.", "errors": {}}
             if row["status"] == "approved":
                 return {"status": "error", "message": "This payment has already been completed.",
                         "errors": {}}
@@ -113,6 +118,17 @@ class Processor:
         return {"site": "payments", "intents": intents, "submissions": self.submissions()}
 
 
+def _same_amount(amount: object, currency: object, row: dict[str, Any]) -> bool:
+    if currency is not None and str(currency).upper() != row["currency"]:
+        return False
+    if amount is None:
+        return True
+    try:
+        return round(Decimal(str(amount)) * 100) == row["amount"]
+    except (InvalidOperation, ValueError):
+        return False
+
+
 def create_app(processor: Processor, knobs: Knobs) -> Starlette:
     tpl = templates("payments")
 
@@ -125,7 +141,8 @@ def create_app(processor: Processor, knobs: Knobs) -> Starlette:
         if row is None or parent != row["origin"]:
             return tpl.TemplateResponse(request, "invalid.html", {}, status_code=404)
         return tpl.TemplateResponse(request, "pay.html", {
-            "intent": row, "amount": money(row["amount"]), "parent": parent})
+            "intent": row, "amount": money(row["amount"]), "amount_value": f"{row['amount'] / 100:.2f}",
+            "parent": parent})
 
     async def confirm(request: Request) -> Response:
         try:
@@ -136,7 +153,8 @@ def create_app(processor: Processor, knobs: Knobs) -> Starlette:
             return JSONResponse({"status": "error", "message": "Invalid request.", "errors": {}}, 400)
         result = processor.confirm(request.path_params["intent"], str(data.get("number") or ""),
                                    str(data.get("expiry") or ""), str(data.get("cvc") or ""),
-                                   str(data.get("name") or ""))
+                                   str(data.get("name") or ""), amount=data.get("amount"),
+                                   currency=data.get("currency"))
         code = {"approved": 200, "declined": 402, "invalid": 422}.get(result["status"], 400)
         return JSONResponse(result, status_code=code)
 

@@ -58,7 +58,7 @@ _PAY_LINK_TEXT = re.compile(r"\bpay now\b|\bbuy now\b|\bplace (?:your |my )?orde
 _PAY_ATTR = re.compile(
     r"checkout.?submit|place.?order|submit.?(?:order|payment)|pay.?now|buy.?now|pay.?button"
     r"|complete.?(?:order|purchase|checkout)|confirm.?(?:order|purchase|payment|booking)")
-_PAY_TARGET = re.compile(r"/(?:checkout|orders?|payments?|cart)/(?:submit|place|complete|confirm|pay)\b"
+PAY_TARGET = re.compile(r"/(?:checkout|orders?|payments?|cart)/(?:submit|place|complete|confirm|pay)\b"
                          r"|/pay(?:ment)?/(?:confirm|submit)\b|/purchase\b|/place.?order\b")
 # The whole text of a control that moves on to the payment step; anything after it
 # ("Continue to pay now", "... and place order") is not just moving on.
@@ -94,6 +94,12 @@ class PaymentInfo:
     why: str  # what made the action a payment, for the person
     amount_note: str = ""  # why the amount is unknown, when it is
     ship_to: str = ""  # the delivery address on the page, part of what is approved
+    merchant_name: str = ""  # as the page names itself (shown, never trusted: the host is what counts)
+
+    @property
+    def merchant_label(self) -> str:
+        host = self.merchant or "an unknown merchant"
+        return f"{self.merchant_name} ({host})" if self.merchant_name else host
 
     @property
     def money(self) -> Money | None:
@@ -119,7 +125,7 @@ def is_pay_control(el: Element) -> bool:
     if _PAY_ATTR.search(" ".join(filter(None, (a.get("id"), a.get("name")))).lower()):
         return True
     target = a.get("form-action") or a.get("formaction") or ""
-    if target and _PAY_TARGET.search(target.lower()):
+    if target and PAY_TARGET.search(target.lower()):
         return True
     text = " ".join(filter(None, (el.name, el.value if is_button(el) else None))).lower()
     return bool((_PAY_TEXT if is_button(el) or el.role != "link" else _PAY_LINK_TEXT).search(text))
@@ -131,7 +137,7 @@ def is_step_control(el: Element) -> bool:
     a = el.attributes
     if _PAY_ATTR.search(" ".join(filter(None, (a.get("id"), a.get("name")))).lower()):
         return False
-    if _PAY_TARGET.search((a.get("form-action") or a.get("formaction") or "").lower()):
+    if PAY_TARGET.search((a.get("form-action") or a.get("formaction") or "").lower()):
         return False
     texts = [t for t in (el.name, el.value if is_button(el) else None) if t and t.strip()]
     return bool(texts) and all(
@@ -173,7 +179,21 @@ def detect(action: Action, obs: Observation, facts: PageFacts, *, dollar: str = 
     el = obs.element(action.index) if isinstance(action, Click | Type | Select | Upload) else None
     amount, currency, note = read_amount(obs, el, dollar=dollar)
     return PaymentInfo(merchant=merchant_of(obs), items=read_items(obs), amount=amount, currency=currency,
-                       stage=stage, why=why, amount_note=note, ship_to=read_ship_to(obs))
+                       stage=stage, why=why, amount_note=note, ship_to=read_ship_to(obs),
+                       merchant_name=merchant_name(obs))
+
+
+_TITLE_SPLIT = re.compile(r"\s+[|·—–-]\s+")
+
+
+def merchant_name(obs: Observation) -> str:
+    """The shop's name as its page title gives it ("Checkout | Brightcart"): the last part
+    of a title in parts. For the person's eyes only; the approval is bound to the host."""
+    parts = [p for p in _TITLE_SPLIT.split(obs.title.strip()) if p.strip()]
+    if len(parts) < 2:
+        return ""
+    name = clean_text(parts[-1], 40)
+    return name if name.lower() != merchant_of(obs).lower() else ""
 
 
 # "Shipping to: ..." / "Deliver to: ..." / "Delivery address: ...": the colon keeps step

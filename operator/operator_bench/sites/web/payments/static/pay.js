@@ -92,7 +92,9 @@
     try {
       const resp = await fetch('/api/intents/' + encodeURIComponent(intent) + '/confirm', {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ number: number.value, expiry: expiry.value, cvc: cvc.value, name: name.value }),
+        // The amount the payer sees goes with the card, and Paylane refuses any other.
+        body: JSON.stringify({ amount: form.dataset.amountValue, currency: form.dataset.currency,
+                               number: number.value, expiry: expiry.value, cvc: cvc.value, name: name.value }),
       });
       data = await resp.json();
     } catch (err) {
