@@ -22,7 +22,9 @@ PAGES = Path(__file__).parent / "pages"
 @pytest.fixture(autouse=True)
 def _no_real_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # A test that needs a model starts the fake server and sets these itself.
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPERATOR_MODEL", "OPERATOR_VISION"):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPERATOR_MODEL", "OPERATOR_VISION",
+                 "OPERATOR_MODEL_API", "OPERATOR_MODEL_OUTPUT", "OPERATOR_MODEL_TIMEOUT",
+                 "OPERATOR_MODEL_RETRIES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPERATOR_RUNS_DIR", str(tmp_path / "runs"))
     # Policy, audit log, vault and preferences go to the test's own folders, never ~/.config.

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from operator_agent.agent import Agent, AgentConfig
+from operator_agent.planner.openai import ModelReplyError
 from operator_agent.planner.scripted import ScriptedPlanner
-from operator_agent.protocols import PlannerError
+from operator_agent.protocols import ModelAccessError, PlannerError
 from operator_agent.session import BrowserSession
-from operator_agent.traces import TRACE_FILE
-from operator_agent.types import RunResult, StepRecord
+from operator_agent.traces import TRACE_FILE, load_run
+from operator_agent.types import Observation, RunResult, StepRecord, Usage, Verification
 from operator_bench.testing.script import find_index
 
 
@@ -170,3 +171,85 @@ async def test_preferences_reach_the_model_and_only_shown_ids_are_cited(login_en
     steps = load_run(agent.trace.run_dir).steps
     assert steps[0].preference_ids == ["p1"]  # an id the model was never shown is dropped
     assert steps[0].preferences[0].id == "p1"
+
+
+# --- model errors: a failed final check is a mistake; a refused model ends the run ----------
+
+DONE = {"reasoning": "finished", "actions": [{"action": "done", "answer": "signed in"}]}
+REFUSED = "the model server refused the API key (401 Incorrect API key provided): check OPENAI_API_KEY"
+
+
+class FailingChecks(ScriptedPlanner):
+    """A scripted model whose verify() raises these errors first, then answers as scripted."""
+
+    def __init__(self, decisions: list[Any], errors: list[Exception]) -> None:
+        super().__init__(decisions)
+        self.errors = errors
+        self.checks = 0
+
+    async def verify(self, task: str, observation: Observation, answer: str) -> tuple[Verification, Usage]:
+        self.checks += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().verify(task, observation, answer)
+
+
+class RefusedAt(ScriptedPlanner):
+    """A scripted model whose server refuses for good at this decide() call (401, 404-model...)."""
+
+    def __init__(self, decisions: list[Any], at: int) -> None:
+        super().__init__(decisions)
+        self.at, self.calls = at, 0
+
+    async def decide(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        if self.calls == self.at:
+            raise ModelAccessError(REFUSED)
+        return await super().decide(*args, **kwargs)
+
+
+async def test_a_failed_final_check_is_a_recorded_model_mistake(login_env, tmp_path) -> None:
+    spent = Usage(input_tokens=500, output_tokens=20, calls=2, repairs=1)
+    planner = FailingChecks([DONE, DONE], [ModelReplyError(
+        "model gave an invalid verification twice: ok: Field required", usage=spent, model_output="{nope")])
+    agent = Agent(planner=planner, environment=login_env, config=AgentConfig(runs_dir=tmp_path))
+    result = await agent.run("sign in as ada")  # no traceback: the run goes on
+    assert result.success and result.steps == 2 and planner.checks == 2
+    assert result.usage.input_tokens == 500 and result.usage.output_tokens == 20  # its tokens count
+    assert result.usage.calls == 1 + 2 + 1 + 1  # decide, the failed check's two calls, decide, check
+    step = load_run(agent.trace.run_dir).steps[0]
+    assert step.error == "the check of the answer failed: model gave an invalid verification twice: " \
+                         "ok: Field required"
+    assert step.usage.input_tokens == 500 and not step.results[0].ok
+    assert "the check of the answer failed" in planner.prompts[1]  # the next step sees it
+
+
+async def test_repeated_failed_checks_stop_as_repeated_failures(login_env, tmp_path) -> None:
+    planner = FailingChecks([DONE] * 5, [PlannerError("model server kept failing after 3 attempts")] * 5)
+    result = await run(login_env, planner, tmp_path, max_failures=3)
+    assert result.stop_reason == "repeated_failures" and result.steps == 3
+    assert "the check of the answer failed" in result.message
+
+
+async def test_a_refused_model_ends_the_run_at_once(login_env, tmp_path) -> None:
+    planner = RefusedAt([named("type", "Username", text="ada")] + [act(action="scroll")] * 5, at=2)
+    agent = Agent(planner=planner, environment=login_env, config=AgentConfig(runs_dir=tmp_path))
+    with pytest.raises(ModelAccessError, match="check OPENAI_API_KEY"):
+        await agent.run("sign in as ada")
+    assert planner.calls == 2  # never asked again
+    run_ = load_run(agent.trace.run_dir)
+    assert [s.step for s in run_.steps] == [1]  # every finished step, and only those
+    assert run_.result is not None and run_.result.stop_reason == "model_unavailable"
+    assert run_.result.message == REFUSED and run_.result.steps == 1
+
+
+async def test_a_refused_model_at_the_final_check_ends_the_run(login_env, tmp_path) -> None:
+    planner = FailingChecks([DONE, DONE], [ModelAccessError(REFUSED)])
+    agent = Agent(planner=planner, environment=login_env, config=AgentConfig(runs_dir=tmp_path))
+    with pytest.raises(ModelAccessError):
+        await agent.run("sign in as ada")
+    run_ = load_run(agent.trace.run_dir)
+    assert [s.step for s in run_.steps] == [1]  # the step that decided "done" is kept
+    assert not run_.steps[0].results[0].ok
+    assert run_.result is not None and run_.result.stop_reason == "model_unavailable"
+    assert planner.remaining == 1

@@ -147,3 +147,57 @@ def test_ctrl_c_stops_after_current_action_and_keeps_the_trace(tmp_path: Path) -
     run = load_run(runs[0])
     assert len(run.steps) == 2 and run.result is not None and run.result.stop_reason == "stopped"
     assert (runs[0] / TRACE_FILE).is_file()
+
+
+def test_a_refused_model_ends_the_run_with_one_line_and_exit_2(tmp_path: Path, pages_server, monkeypatch,
+                                                               capsys) -> None:
+    """A model server that refuses us for good (here at step 2) ends `operator run` at once."""
+    from operator_agent import builder
+    from operator_agent import cli as cli_module
+    from operator_agent.planner.scripted import ScriptedPlanner
+    from operator_agent.protocols import ModelAccessError
+
+    refused = "model 'm' not found at http://127.0.0.1:9/v1: check OPERATOR_MODEL/--model and OPENAI_BASE_URL"
+    asked: list[int] = []
+
+    class RefusedAtStep2(ScriptedPlanner):
+        async def decide(self, *args, **kwargs):
+            asked.append(len(asked) + 1)
+            if len(asked) == 2:
+                raise ModelAccessError(refused)
+            return await super().decide(*args, **kwargs)
+
+    scripted = RefusedAtStep2([{"reasoning": "look", "actions": [{"action": "scroll"}]}] * 5)
+    monkeypatch.setattr(builder, "model_planner", lambda **_: scripted)
+    code = cli_module.main(["run", "look around", "--url", pages_server.url("/agent/login.html"),
+                            "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert one_line(err) == f"operator: error: {refused}"  # no traceback either
+    assert asked == [1, 2]  # never asked again
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert f"the trace keeps every finished step: {run_dir}" in err
+    run = load_run(run_dir)
+    assert [s.step for s in run.steps] == [1]
+    assert run.result is not None and run.result.stop_reason == "model_unavailable"
+    assert run.result.message == refused
+
+
+def test_a_401_at_step_2_ends_the_run_with_exit_2(tmp_path: Path, pages_server) -> None:
+    """The same end to end: the fake server refuses the key at step 2 (the planner raises
+    ModelAccessError); step 1 is kept, the model is not asked again, no traceback."""
+    from operator_bench.testing.fake_openai import Fault
+
+    scroll = {"reasoning": "look", "actions": [{"action": "scroll"}]}
+    refused = Fault(status=401, code="invalid_api_key", message="Incorrect API key provided.")
+    with FakeOpenAIServer([scroll, refused], model="m", default=scroll) as fake:
+        r = cli(tmp_path, "run", "look around", "--url", pages_server.url("/agent/login.html"),
+                "--model", "m", "--base-url", fake.base_url)
+        assert len(fake.requests) == 2
+    assert r.returncode == 2, r.stderr
+    line = one_line(r.stderr)
+    assert "401" in line and "API key" in line
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    run = load_run(run_dir)
+    assert [s.step for s in run.steps] == [1]
+    assert run.result is not None and run.result.stop_reason == "model_unavailable"

@@ -13,8 +13,9 @@ from operator_agent.planner.config import DUMMY_API_KEY, ModelConfig
 from operator_agent.planner.messages import action_catalog, action_types, build_step_message
 from operator_agent.planner.openai import OpenAIPlanner, extract_json
 from operator_agent.planner.pricing import cost, price
+from operator_agent.planner.schema import strict_model_schema
 from operator_agent.planner.scripted import ScriptedPlanner
-from operator_agent.protocols import ConfigError, PlannerError
+from operator_agent.protocols import ConfigError, ModelAccessError, PlannerError
 from operator_agent.types import (
     ActionResult,
     Click,
@@ -25,7 +26,7 @@ from operator_agent.types import (
     Type,
     Verification,
 )
-from operator_bench.testing.fake_openai import FakeOpenAIServer, Fault, Reply
+from operator_bench.testing.fake_openai import FakeOpenAIServer, Fault, Reply, planner_factory
 
 OBS = Observation(url="http://shop.test/", title="Shop", text="URL: http://shop.test/\n[1] button Search")
 CLICK = {"reasoning": "The search button is visible.", "actions": [{"action": "click", "index": 1}]}
@@ -44,17 +45,8 @@ PlannerFactory = Callable[..., OpenAIPlanner]
 @pytest.fixture
 async def planner_for() -> AsyncIterator[PlannerFactory]:
     """Make planners for a server (no backoff delay) and close their clients afterwards."""
-    made: list[OpenAIPlanner] = []
-
-    def make(server: FakeOpenAIServer, model: str = "local-model", *, api_key: str = "test-key",
-             **config: object) -> OpenAIPlanner:
-        cfg = ModelConfig(model=model, base_url=server.base_url, api_key=api_key, **config)  # type: ignore[arg-type]
-        made.append(OpenAIPlanner(cfg, backoff_base=0.0))
-        return made[-1]
-
-    yield make
-    for planner in made:
-        await planner.aclose()
+    async with planner_factory() as make:
+        yield make
 
 
 def user_text(request: dict) -> str:
@@ -79,7 +71,8 @@ async def test_valid_decision_with_structured_output(
     assert json.loads(out.model_output) == CLICK
     [request] = server.requests
     assert request["response_format"]["type"] == "json_schema"
-    assert request["response_format"]["json_schema"]["schema"] == Decision.model_json_schema()
+    assert request["response_format"]["json_schema"]["schema"] == strict_model_schema(Decision)
+    assert request["response_format"]["json_schema"]["strict"] is True
     assert [m["role"] for m in request["messages"]] == ["system", "user"]
 
 
@@ -159,18 +152,19 @@ async def test_other_client_errors_become_planner_errors(
 
 
 def test_retry_after_is_honored_and_capped() -> None:
-    planner = OpenAIPlanner(ModelConfig(model="m", base_url="http://127.0.0.1:9/v1"), retry_after_cap=10)
+    config = ModelConfig(model="m", base_url="http://127.0.0.1:9/v1")
+    planner = OpenAIPlanner(config, retry_after_cap=10).model_client
     request = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
 
     def limited(headers: dict[str, str]) -> openai.RateLimitError:
         response = httpx2.Response(429, headers=headers, request=request)
         return openai.RateLimitError("slow down", response=response, body=None)
 
-    assert planner._delay(1, limited({"retry-after": "7"})) == 7
-    assert planner._delay(1, limited({"retry-after-ms": "250"})) == 0.25
-    assert planner._delay(1, limited({"retry-after": "3600"})) == 10
-    assert 0.25 <= planner._delay(1, limited({})) <= 0.5  # backoff_base 0.5 with jitter
-    assert 1.0 <= planner._delay(3, limited({})) <= 2.0
+    assert planner.delay(1, limited({"retry-after": "7"})) == 7
+    assert planner.delay(1, limited({"retry-after-ms": "250"})) == 0.25
+    assert planner.delay(1, limited({"retry-after": "3600"})) == 10
+    assert 0.25 <= planner.delay(1, limited({})) <= 0.5  # backoff_base 0.5 with jitter
+    assert 1.0 <= planner.delay(3, limited({})) <= 2.0
 
 
 async def test_server_without_structured_outputs_falls_back_to_plain_json(
@@ -220,10 +214,17 @@ async def test_known_model_gets_a_cost(server: FakeOpenAIServer, planner_for: Pl
     assert out.model == "gpt-4o-mini"
 
 
-async def test_missing_usage_means_zero_tokens(server: FakeOpenAIServer, planner_for: PlannerFactory) -> None:
-    server.push(Reply(content=CLICK, usage=False))
-    out = await planner_for(server).decide("t", OBS, [])
-    assert out.usage.input_tokens == 0 and out.usage.calls == 1
+async def test_missing_usage_is_estimated_and_says_so(
+        server: FakeOpenAIServer, planner_for: PlannerFactory,
+) -> None:
+    server.push(Reply(content=CLICK, usage=False), Reply(content=CLICK))
+    planner = planner_for(server)
+    out = await planner.decide("t", OBS, [])
+    assert out.usage.input_tokens > 0 and out.usage.output_tokens > 0 and out.usage.calls == 1
+    assert out.usage.estimated is True
+    reported = await planner.decide("t", OBS, [])
+    assert reported.usage.estimated is False
+    assert (out.usage + reported.usage).estimated is True  # a run total says some was estimated
 
 
 def test_pricing_matches_dated_variants_by_longest_prefix() -> None:
@@ -251,14 +252,15 @@ async def test_vision_attaches_the_screenshot_only_when_enabled(
     assert isinstance(without, str) and isinstance(no_shot, str)
 
 
-async def test_unknown_model_and_bad_key_are_one_line_planner_errors(planner_for: PlannerFactory) -> None:
+async def test_unknown_model_and_bad_key_end_the_run_with_one_line(planner_for: PlannerFactory) -> None:
     with FakeOpenAIServer(model="served-model", api_key="right") as server:
         wrong_model = planner_for(server, "other", api_key="right")
-        with pytest.raises(PlannerError, match="not found") as info:
+        with pytest.raises(ModelAccessError, match="not found") as info:
             await wrong_model.decide("t", OBS, [])
-        assert "\n" not in str(info.value)
+        assert "\n" not in str(info.value) and "OPERATOR_MODEL" in str(info.value)
+        assert isinstance(info.value, ConfigError) and not isinstance(info.value, PlannerError)
         bad_key = planner_for(server, "served-model", api_key="no")
-        with pytest.raises(PlannerError, match="OPENAI_API_KEY"):
+        with pytest.raises(ModelAccessError, match="OPENAI_API_KEY"):
             await bad_key.decide("t", OBS, [])
         assert len(server.requests) == 0  # rejected before reaching the script
 
@@ -270,7 +272,7 @@ async def test_verify(server: FakeOpenAIServer, planner_for: PlannerFactory) -> 
     assert usage.calls == 1
     [request] = server.requests
     assert "bought it" in user_text(request) and "buy a cable" in user_text(request)
-    assert request["response_format"]["json_schema"]["schema"] == Verification.model_json_schema()
+    assert request["response_format"]["json_schema"]["schema"] == strict_model_schema(Verification)
 
 
 def test_step_message_summarizes_history_and_shows_errors() -> None:

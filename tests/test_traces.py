@@ -247,6 +247,20 @@ def test_report_of_fifty_steps(tmp_path: Path) -> None:
     assert "unknown" in html  # cost not known
 
 
+def test_report_shows_spend_per_step_against_the_budget(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    trace = RunTrace(run_dir, task="t", meta={"budget": {"max_tokens": 3000, "max_cost": 0.01}})
+    for n in (1, 2):
+        trace.record(click_step(n), None)  # 1,050 tokens and $0.0010 each
+    trace.finish(result(2, success=False, stop_reason="budget", message="stopped before step 3's model call",
+                        usage=Usage(input_tokens=2000, output_tokens=100, cost_usd=0.002)))
+    html = write_report(run_dir).read_text(encoding="utf-8")
+    assert "<th>Budget</th><td>2,100 of 3,000 tokens (70%) · $0.0020 of $0.0100 (20%)</td>" in html
+    assert "<td>1,050</td><td>$0.0010</td><td>1,050 · $0.0010</td>" in html  # the step, the total so far
+    assert "<td>1,050</td><td>$0.0010</td><td>2,100 · $0.0020</td>" in html
+    assert "(budget)" in html
+
+
 def test_offscreen_element_gets_no_box(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     trace = RunTrace(run_dir, task="t", meta={})

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .budget import Budget
 from .launch import BrowserOptions
 from .permissions.detectors.elements import clean_text
+from .permissions.detectors.points import elements_at
 from .permissions.gate import DenyApprover
 from .permissions.vault import Vault
 from .protocols import (
@@ -25,6 +27,7 @@ from .protocols import (
     ConfigError,
     Environment,
     Gate,
+    ModelAccessError,
     PersonStopped,
     Planner,
     PlannerError,
@@ -47,6 +50,7 @@ from .types import (
     StopReason,
     SwitchTab,
     Type,
+    TypeAt,
     Usage,
     Verdict,
     Verification,
@@ -74,6 +78,14 @@ class AgentConfig:
     screenshots: bool = True  # one per step in the trace (and for vision models)
     runs_dir: Path | None = None
     run_dir: Path | None = None  # made beforehand (e.g. so the audit log knows the run id)
+    max_tokens: int | None = None  # input + output tokens of all model calls (budget.py)
+    max_cost: float | None = None  # USD; checkable only for a model with a known price
+
+    def __post_init__(self) -> None:
+        self.budget()  # a budget that allows no call is refused now, not mid-run
+
+    def budget(self) -> Budget:
+        return Budget(max_tokens=self.max_tokens, max_cost=self.max_cost)
 
 
 class EmptyTask(ConfigError, ValueError):
@@ -164,11 +176,15 @@ class Agent:
         dialogs = getattr(getattr(env, "executor", None), "dialogs", None)
         if dialogs is not None and dialogs.answer is None:
             dialogs.answer = self._answer_dialog  # a page's confirm/prompt goes to the person
+        budget = self.config.budget()
         run_dir = self.config.run_dir or new_run_dir(self.config.runs_dir, task)
-        trace = self.trace = RunTrace(run_dir, task=task, meta={"start_url": self.start_url})
+        meta: dict[str, object] = {"start_url": self.start_url}
+        if budget:
+            meta["budget"] = budget.as_meta()  # the report shows the spend against it
+        trace = self.trace = RunTrace(run_dir, task=task, meta=meta)
         for value in self.vault.values() if self.vault else ():
             trace.redactor.add(value)
-        state = _RunState()
+        state = _RunState(budget=budget)
         result: RunResult | None = None
         try:
             for step_no in range(1, self.config.max_steps + 1):
@@ -187,12 +203,21 @@ class Agent:
             result = RunResult(task=task, success=False, stop_reason="stopped", steps=state.steps,
                                usage=state.usage, message=f"interrupted after {state.steps} steps")
             raise
+        except ModelAccessError as exc:
+            # No later step can reach the model either: end now, trace kept, and raise so the
+            # command line prints the one line and exits 2 (a ConfigError), as for a bad flag.
+            result = RunResult(task=task, success=False, stop_reason="model_unavailable",
+                               steps=state.steps, usage=state.usage, message=str(exc))
+            raise
         except Exception as exc:
             result = RunResult(task=task, success=False, stop_reason="error", steps=state.steps,
                                usage=state.usage, message=f"internal error: {exc}")
             raise
         finally:
             if result is not None:
+                unchecked = budget.unchecked(state.usage)
+                if unchecked:  # said once, where the person reads why the run ended
+                    result.message = f"{result.message}; {unchecked}" if result.message else unchecked
                 result.seconds = round(time.monotonic() - started, 3)
                 result.run_dir = str(run_dir)
                 trace.finish(result)
@@ -219,14 +244,24 @@ class Agent:
         obs.errors = list(state.last_errors)
         obs = await self._check_arrival(env, obs, state)
         timings["observe"] = time.monotonic() - t
+        over = state.budget.refusal(state.usage, state.last_call, obs.tokens, f"step {step_no}'s model call")
+        if over:  # before the call, not after: this step is not recorded, nothing was decided
+            raise _Stop("budget", over)
         record = StepRecord(step=step_no, url=obs.url, title=obs.title, observation_text=obs.text,
                             observation_tokens=obs.tokens, elements=len(obs.elements), timings=timings)
         state.steps = step_no
         stop: _Stop | None = None
+        undecided = False
         try:
             stop = await self._decide_and_act(task, env, obs, record, trace, state)
+        except ModelAccessError:
+            undecided = not record.actions  # refused at decide(): this step never happened
+            raise
         finally:
-            self._close_step(record, obs, trace, state)
+            if undecided:
+                state.steps = step_no - 1  # the trace keeps every finished step, and only those
+            else:
+                self._close_step(record, obs, trace, state)
         if stop is not None:
             raise stop
         if state.failures >= self.config.max_failures:
@@ -240,17 +275,18 @@ class Agent:
             record.preferences = self.preferences.relevant(task, obs)
         try:
             out = await self.planner.decide(task, obs, state.history, record.preferences)
+        except ModelAccessError as exc:
+            _count_failed_call(exc, record, state)
+            raise
         except PlannerError as exc:  # the model's mistake: shown to it next step
             record.error = str(exc)
-            spent = getattr(exc, "usage", None)  # tokens paid for the failed replies still count
-            if isinstance(spent, Usage):
-                state.usage += spent
-                record.usage = spent
+            _count_failed_call(exc, record, state)
             record.model_output = str(getattr(exc, "model_output", "") or "")
             return None
         finally:
             record.timings["decide"] = time.monotonic() - t
         state.usage += out.usage
+        state.last_call = out.usage
         record.usage, record.model = out.usage, out.model
         record.model_input, record.model_output = out.model_input, out.model_output
         record.reasoning = out.decision.reasoning
@@ -323,6 +359,8 @@ class Agent:
     async def _checked(self, env: Environment, obs: Observation, action: Action,
                        trace: RunTrace) -> ActionResult:
         """The permission check sits between every decision and the page."""
+        if _types_into_secret_field(action, obs):
+            trace.redactor.add(action.text)  # what goes into a password field stays out of the trace
         verdict = await self.gate.check(action, obs)
         if verdict.decision == "deny":
             return ActionResult(ok=False, error=f"not allowed: {verdict.reason}")
@@ -336,10 +374,6 @@ class Agent:
             if answer is None:
                 return ActionResult(ok=False, error="nobody is there to answer; go on without asking")
             return ActionResult(ok=True, detail="the person answered", extracted=answer)
-        if isinstance(action, Type):
-            target = obs.element(action.index)
-            if target is not None and target.sensitive:
-                trace.redactor.add(action.text)  # what goes into a password field stays out of the trace
         self._acting = action
         return await env.perform(action, obs)
 
@@ -361,8 +395,25 @@ class Agent:
             record.results.append(ActionResult(ok=True, detail="finished"))
             raise _Stop("done", "done", answer=action.answer, success=True)
         final = obs if len(record.actions) == 1 else await env.observe()
-        verification, usage = await self.planner.verify(task, final, action.answer)
+        over = state.budget.refusal(state.usage, state.last_call, final.tokens,
+                                    "the model's check of the answer")
+        if over:
+            record.results.append(ActionResult(ok=False, error="not verified: the budget is spent"))
+            raise _Stop("budget", over, answer=action.answer)
+        try:
+            verification, usage = await self.planner.verify(task, final, action.answer)
+        except ModelAccessError as exc:  # the run ends; the result says why, once
+            _count_failed_call(exc, record, state)
+            record.results.append(ActionResult(ok=False, detail="not verified (the model is unavailable)"))
+            raise
+        except PlannerError as exc:
+            # The model's mistake like any other: recorded, counted, and the next step sees it.
+            _count_failed_call(exc, record, state)
+            record.error = f"the check of the answer failed: {exc}"
+            record.results.append(ActionResult(ok=False, detail="not verified (the check failed)"))
+            return
         state.usage += usage
+        state.last_call = usage
         record.usage = record.usage + usage
         if verification.ok:
             record.results.append(ActionResult(ok=True, detail=f"verified: {verification.reason}"))
@@ -376,6 +427,15 @@ class Agent:
                         answer=action.answer, verification=verification)
 
 
+def _count_failed_call(exc: Exception, record: StepRecord, state: _RunState) -> None:
+    """Tokens paid for a failed model call count, on the step and against the budget."""
+    spent = getattr(exc, "usage", None)
+    if isinstance(spent, Usage):
+        state.usage += spent
+        state.last_call = spent
+        record.usage = record.usage + spent
+
+
 @dataclass
 class _RunState:
     steps: int = 0
@@ -386,3 +446,16 @@ class _RunState:
     last_errors: list[str] = field(default_factory=list)
     seen: Counter[tuple[str, str]] = field(default_factory=Counter)
     previous_url: str | None = None  # of the last observation: arrivals are changes of URL
+    budget: Budget = field(default_factory=Budget)
+    last_call: Usage | None = None  # the last model call's usage: the estimate of the next one
+
+
+def _types_into_secret_field(action: Action, obs: Observation) -> bool:
+    """Typing into a password field, by index or at a point over one (allowed or not, the
+    text is kept out of the trace)."""
+    if isinstance(action, Type):
+        target = obs.element(action.index)
+        return target is not None and target.sensitive
+    if isinstance(action, TypeAt):
+        return any(el.sensitive for el in elements_at(obs, action.x, action.y))
+    return False

@@ -19,12 +19,12 @@ from .preferences import PreferenceStore
 from .protocols import Approver, Environment, Gate, Planner, PreferenceSource, RunHook, UserChannel
 
 
-def model_planner(*, model: str | None = None, base_url: str | None = None, api_key: str | None = None,
-                  vision: bool | None = None, vault: Vault | None = None) -> Planner:
-    """The planner behind an OpenAI-compatible endpoint; ConfigError when none is configured."""
+def model_planner(*, vault: Vault | None = None, **settings: Any) -> Planner:
+    """The planner behind an OpenAI-compatible endpoint; ConfigError when none is configured.
+    `settings`: ModelConfig.resolve()'s (model, base_url, api_key, vision, timeout, ...)."""
     from .planner.openai import OpenAIPlanner
 
-    config = ModelConfig.resolve(model=model, base_url=base_url, api_key=api_key, vision=vision)
+    config = ModelConfig.resolve(**settings)
     # The model learns the names of the secrets it may type, never their values.
     return OpenAIPlanner(config, secrets_prompt=vault.prompt_text() if vault else "")
 
@@ -110,13 +110,16 @@ def build_agent(*, planner: Planner, start_url: str | None = None,
                 max_steps: int = 30, verify: bool = True, run_dir: Path | None = None,
                 perms: Permissions | None = None, prefs: PreferenceStore | None = None,
                 user: UserChannel | None = None, hooks: Sequence[RunHook] = (),
-                screenshots: bool = True, learn: bool = True) -> Agent:
+                screenshots: bool = True, learn: bool = True, max_tokens: int | None = None,
+                max_cost: float | None = None) -> Agent:
     """The agent with its gate: the permission policy (permissions(), unless given), and
     the person's must/never preferences checked before each choice like a permission.
-    `learn`: log this run's choices into `prefs` for `prefs review`."""
+    `learn`: log this run's choices into `prefs` for `prefs review`. `max_tokens`,
+    `max_cost` (USD): the run's budget, checked before each model call."""
     from .preferences import Learner, LearningHook
 
-    config = AgentConfig(max_steps=max_steps, verify=verify, run_dir=run_dir, screenshots=screenshots)
+    config = AgentConfig(max_steps=max_steps, verify=verify, run_dir=run_dir, screenshots=screenshots,
+                         max_tokens=max_tokens, max_cost=max_cost)
     if perms is None:
         perms = permissions(run_id=run_dir.name if run_dir else None)
     hooks = list(hooks)

@@ -20,12 +20,13 @@ from typing import Any, NoReturn
 from rich.markup import escape
 
 from . import __version__
+from .budget import Budget, tokens, usd
 from .builder import Permissions
-from .planner.config import ModelConfig
+from .planner.config import ModelConfig, add_model_flags, model_settings
 from .preferences import PreferenceStore
-from .protocols import ConfigError
+from .protocols import ConfigError, ModelAccessError
 from .terminal import Progress, TerminalUser, console, exit_code, out, print_result
-from .types import RunResult
+from .types import RunResult, StepRecord, Usage
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,24 +35,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"operator: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model name (default: $OPERATOR_MODEL)")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)")
-    p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
-    p.add_argument("--vision", action="store_true", default=None,
-                   help="send a marked screenshot to the model each step (vision models)")
-
-
 def _browser_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--headed", action="store_true", help="show the browser window")
     p.add_argument("--profile", metavar="DIR", help="persistent browser profile (logins survive runs)")
     p.add_argument("--cdp-url", help="attach to a running Chromium, e.g. http://127.0.0.1:9222")
 
 
+def _dollars(text: str) -> float:
+    try:
+        return float(text.strip().removeprefix("$"))  # "$0.50" as typed is 0.50
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of US dollars, e.g. 0.50") from None
+
+
 def _run_flags(p: argparse.ArgumentParser) -> None:
     from .permissions.commands import add_policy_flags
 
     p.add_argument("--max-steps", type=int, default=30, metavar="N")
+    p.add_argument("--max-tokens", type=int, metavar="N",
+                   help="stop before the model call that would take the run past N tokens (in + out)")
+    p.add_argument("--max-cost", type=_dollars, metavar="USD",
+                   help="stop before the model call that would take the run past this many US dollars "
+                        "(models with a known price)")
     p.add_argument("--runs-dir", metavar="DIR", help="where run folders go (default: ./runs)")
     p.add_argument("--no-verify", action="store_true", help="skip the final verification call")
     p.add_argument("--prefs-db", metavar="FILE",
@@ -70,12 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--desktop", action="store_true",
                      help="drive the desktop (screenshots, OCR, mouse and keyboard) instead of a browser")
     run.add_argument("--display", metavar=":N", help="the X display for --desktop (default: $DISPLAY)")
-    _model_flags(run)
+    add_model_flags(run)
     _browser_flags(run)
     _run_flags(run)
 
     demo = sub.add_parser("demo", help='the main job on the practice shop: "buy a USB-C cable under $15"')
-    _model_flags(demo)
+    add_model_flags(demo)
     _browser_flags(demo)
     _run_flags(demo)
 
@@ -128,13 +133,41 @@ async def _with_interrupts(agent: Any, coro: Awaitable[RunResult]) -> RunResult:
             loop.remove_signal_handler(signal.SIGINT)
 
 
+class _Spend:
+    """What each step spent on the model (a RunHook), for the end-of-run summary."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[int, Usage]] = []
+
+    def on_step(self, step: StepRecord) -> None:
+        self.steps.append((step.step, step.usage.model_copy()))
+
+    def on_run_end(self, result: RunResult) -> None:
+        pass
+
+
+def _print_spend(result: RunResult, spend: _Spend, budget: Budget) -> None:
+    """Spend per step (tokens, and cost when the model has a price), then the total against the budget."""
+    paid = [(n, u) for n, u in spend.steps if u.calls or tokens(u)]
+    if paid:
+        per = " · ".join(f"{n}: {tokens(u):,} tok" + (f" {usd(u.cost_usd)}" if u.cost_usd is not None else "")
+                         for n, u in paid)
+        console.print(f"[dim]model spend per step: {per}[/]")
+    if budget:
+        console.print(f"[dim]budget: {budget.against(result.usage)}[/]")
+
+
+def _error_line(exc: Exception) -> None:
+    console.print(f"operator: error: {exc}", markup=False)
+
+
 async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                      make_planner: Callable[[Permissions], Any],
                      overrides: dict[str, Any] | None = None, environment: Any = None) -> int:
     from .builder import browser_options, build_agent, permissions
     from .permissions.commands import policy_overrides
     from .session import BrowserSession
-    from .traces import reserved_run_dir
+    from .traces import TRACE_FILE, reserved_run_dir
     from .wire import wire_of
 
     # The folder is made now (its name is the audit log's run id) and removed again if
@@ -145,6 +178,8 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                                                               if v is not None}})
         planner = make_planner(perms)
         prefs = PreferenceStore(args.prefs_db)
+        budget = Budget(max_tokens=args.max_tokens, max_cost=args.max_cost)
+        spend = _Spend()
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if environment is None:
@@ -158,25 +193,33 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                                     environment=environment, max_steps=args.max_steps,
                                     verify=not args.no_verify, run_dir=run_dir,
                                     user=TerminalUser(prefs) if sys.stdin.isatty() else None,
-                                    hooks=[Progress(prefs)])
+                                    hooks=[Progress(prefs), spend], max_tokens=budget.max_tokens,
+                                    max_cost=budget.max_cost)
                 where = f"  [dim]({escape(url)})[/]" if url else ""
                 console.print(f"[bold]Task:[/] {escape(task)}{where}")
                 result = await _with_interrupts(agent, agent.run(task))
         except asyncio.CancelledError:
             console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
             return 130
+        except ModelAccessError as exc:  # bad key, unknown model: no later step could do better
+            _error_line(exc)
+            if (run_dir / TRACE_FILE).is_file():  # else the run never started and leaves no folder
+                console.print(f"[dim]the trace keeps every finished step: {escape(str(run_dir))}[/]")
+            return 2
         finally:
             prefs.close()
             closer = getattr(planner, "aclose", None)
             if closer is not None:
                 await closer()  # the model client's connections
     print_result(result)
+    _print_spend(result, spend, budget)
     return exit_code(result)
 
 
 def _check_max_steps(args: argparse.Namespace) -> None:
     if args.max_steps < 1:
         raise ConfigError("--max-steps must be at least 1")
+    Budget(max_tokens=args.max_tokens, max_cost=args.max_cost)  # BadBudget: one line, exit 2
 
 
 async def cmd_run(args: argparse.Namespace) -> int:
@@ -189,12 +232,10 @@ async def cmd_run(args: argparse.Namespace) -> int:
     def make_planner(perms: Permissions) -> Any:
         from .skills.use import SkillAwarePlanner  # the model may call a taught skill as one action
 
-        return SkillAwarePlanner(model_planner(model=args.model, base_url=args.base_url,
-                                               api_key=args.api_key, vision=args.vision, vault=perms.vault))
+        return SkillAwarePlanner(model_planner(**model_settings(args), vault=perms.vault))
 
     try:  # before a browser starts: which planner can do this?
-        ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                            vision=args.vision)
+        ModelConfig.resolve(**model_settings(args))
     except ConfigError:
         if args.desktop:
             raise
@@ -234,8 +275,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     _check_max_steps(args)
 
     try:
-        ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                            vision=args.vision)
+        ModelConfig.resolve(**model_settings(args))
         have_model = True
     except ConfigError:
         have_model = False
@@ -244,8 +284,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                       "OPERATOR_MODEL (and OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
 
     def make_planner(perms: Permissions) -> Any:
-        return model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                             vision=args.vision, vault=perms.vault)
+        return model_planner(**model_settings(args), vault=perms.vault)
 
     overrides: dict[str, Any] = {}
     if not sys.stdin.isatty():
@@ -351,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(handler(args))
         return int(handler(args))
     except ConfigError as exc:
-        console.print(f"operator: error: {exc}", markup=False)
+        _error_line(exc)
         return 2
     except KeyboardInterrupt:
         console.print("interrupted")

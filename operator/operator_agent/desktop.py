@@ -248,6 +248,7 @@ class DesktopSession:
             DesktopPerceiver, self.display, monitor=monitor, region=region, icons=icons,
             reader=reader).result()
         self.executor = DesktopExecutor(self.perceiver, settle=settle, vault=vault)
+        self.actions = DesktopExecutor.actions  # what the planner may offer the model here
         self._closed = False
 
     def use_vault(self, vault: Any) -> None:
@@ -260,7 +261,9 @@ class DesktopSession:
         return await loop.run_in_executor(self._thread, lambda: fn(*args, **kwargs))
 
     async def observe(self, *, screenshot: bool = False) -> Observation:
-        return await self._call(self.perceiver.observe, screenshot=screenshot)
+        obs = await self._call(self.perceiver.observe, screenshot=screenshot)
+        obs.actions = sorted(self.actions)
+        return obs
 
     async def perform(self, action: Action | Any, observation: Observation) -> ActionResult:
         return await self._call(self.executor.perform, action, observation)

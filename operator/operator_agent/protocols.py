@@ -36,6 +36,10 @@ class ConfigError(Exception):
     """Bad input from the person (flags, environment): one line that says what to do."""
 
 
+class ModelAccessError(ConfigError):
+    """The model server refused us for good (bad key, unknown model): the run cannot go on."""
+
+
 @runtime_checkable
 class Environment(Protocol):
     """What the agent looks at and acts on: a browser, or a desktop."""

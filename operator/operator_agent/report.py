@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from .budget import Budget, tokens, usd
 from .private_files import private_dir, write_private
 from .traces import LoadedRun, load_run
 from .types import (
@@ -217,6 +218,11 @@ def _header(run: LoadedRun) -> str:
         ("Steps", str(steps)),
         ("Tokens", f"{usage.input_tokens:,} in / {usage.output_tokens:,} out"),
         ("Cost", _cost(usage)),
+    ]
+    budget = Budget.from_meta(run.meta.get("budget"))
+    if budget:
+        rows.append(("Budget", escape(budget.against(usage))))
+    rows += [
         ("Wall time", wall),
         ("Started", escape(run.started.isoformat(timespec="seconds")) if run.started else "unknown"),
         ("Run", escape(run.run_dir.name)),
@@ -227,18 +233,24 @@ def _header(run: LoadedRun) -> str:
 
 
 def _index(run: LoadedRun) -> str:
-    """A compact list of the steps, linking to each: a 50-step run stays navigable."""
+    """A compact list of the steps, linking to each: a 50-step run stays navigable. Each row
+    shows what the step spent on the model and the run's total so far (what a budget counts)."""
     if not run.steps:
         return "<p class=muted>No steps were recorded.</p>"
-    rows = []
+    rows = ["<tr><th>Step</th><th></th><th>Actions</th><th>Page</th><th>Tokens</th><th>Cost</th>"
+            "<th>Total</th></tr>"]
+    total = Usage()
     for s in run.steps:
+        total += s.usage
+        so_far = f"{tokens(total):,}" + (f" · {usd(total.cost_usd)}" if total.cost_usd is not None else "")
+        spent = f"<td>{tokens(s.usage):,}</td><td>{_cost(s.usage)}</td><td>{so_far}</td>"
         first = describe_action(s.actions[0], s.results[0] if s.results else None) if s.actions else ""
         more = f" (+{len(s.actions) - 1})" if len(s.actions) > 1 else ""
         bad = s.error is not None or any(not r.ok for r in s.results)
         status = '<span class="err">error</span>' if bad else '<span class="ok">ok</span>'
         rows.append(f'<tr><td><a href="#step-{s.step}">{s.step}</a></td><td>{status}</td>'
                     f"<td>{escape(_clip(first, 100))}{more}</td>"
-                    f"<td class=muted>{escape(_clip(s.url, 70))}</td></tr>")
+                    f"<td class=muted>{escape(_clip(s.url, 70))}</td>{spent}</tr>")
     return f"<details open><summary>Steps</summary><table>{''.join(rows)}</table></details>"
 
 

@@ -36,6 +36,7 @@ class BrowserSession:
         self.handle = handle  # what close() releases; None when the caller owns the browser
         self.perceiver = perceiver or DomPerceiver()
         self.executor = BrowserExecutor(context, self.perceiver, settle=settle, vault=vault)
+        self.actions = self.executor.actions  # what the planner may offer the model here
         self.vault = vault
         # False when the context may run service workers (their requests pass no route).
         self._service_workers_blocked = service_workers_blocked
@@ -93,6 +94,7 @@ class BrowserSession:
     async def observe(self, *, screenshot: bool = False) -> Observation:
         page = await self.executor.ensure_page()
         obs = await self.perceiver.observe(page, screenshot=screenshot)
+        obs.actions = sorted(self.actions)
         if self._guard is not None and self._guard.blocked:
             obs.errors.extend(dict.fromkeys(self._guard.blocked))
             self._guard.blocked.clear()

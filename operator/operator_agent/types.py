@@ -66,6 +66,8 @@ class Observation(_Model):
     tokens_estimated: bool = False  # True when no tokenizer was available
     screenshot: bytes | None = Field(default=None, exclude=True, repr=False)
     errors: list[str] = Field(default_factory=list)  # from the last action
+    # Names of the actions the environment performs (actions.py); empty: not said, all of them.
+    actions: list[str] = Field(default_factory=list)
 
     def element(self, index: int) -> Element | None:
         for el in self.elements:
@@ -115,12 +117,14 @@ class Press(_Model):
 
 
 class Scroll(_Model):
-    """Scroll the page (or the element with this index) by pages."""
+    """Scroll the page (or the element with this index, or what is under pixel x, y) by pages."""
 
     action: Literal["scroll"] = "scroll"
     direction: Literal["up", "down", "left", "right"] = "down"
     pages: float = 1.0
     index: int | None = None
+    x: int | None = None
+    y: int | None = None
 
 
 class Navigate(_Model):
@@ -181,7 +185,7 @@ class Done(_Model):
 
 
 class MoveMouse(_Model):
-    """Move the mouse (desktop) onto the element with this index, or to screen pixel x, y."""
+    """Move the mouse (hover) onto the element with this index, or to pixel x, y of the screenshot."""
 
     action: Literal["move"] = "move"
     index: int | None = None
@@ -190,7 +194,8 @@ class MoveMouse(_Model):
 
 
 class ClickAt(_Model):
-    """Click at screen pixel x, y (desktop), where no listed element is."""
+    """Click at pixel x, y of the screenshot (0, 0 is its top left), where no listed element fits:
+    a canvas, a drawing, a spot on a slider."""
 
     action: Literal["click_at"] = "click_at"
     x: int
@@ -200,7 +205,8 @@ class ClickAt(_Model):
 
 
 class Drag(_Model):
-    """Hold the button from one element or point and release it on another (desktop)."""
+    """Hold the button down on one element (from_index) or pixel (from_x, from_y), move to another
+    (to_index, or to_x, to_y) and release it there: sliders, drag and drop, drawing."""
 
     action: Literal["drag"] = "drag"
     from_index: int | None = None
@@ -210,6 +216,18 @@ class Drag(_Model):
     to_x: int | None = None
     to_y: int | None = None
     button: Literal["left", "right", "middle"] = "left"
+
+
+class TypeAt(_Model):
+    """Click at pixel x, y of the screenshot, then type text there (replacing what the field
+    holds unless clear is false); for fields that are not listed. Never for passwords or cards."""
+
+    action: Literal["type_at"] = "type_at"
+    x: int
+    y: int
+    text: str
+    clear: bool = True
+    submit: bool = False
 
 
 class UseSkill(_Model):
@@ -223,7 +241,7 @@ class UseSkill(_Model):
 
 Action = Annotated[
     Click | Type | Select | Press | Scroll | Navigate | Back | SwitchTab | CloseTab
-    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | UseSkill,
+    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | TypeAt | UseSkill,
     Field(discriminator="action"),
 ]
 
@@ -264,6 +282,7 @@ class Usage(_Model):
     calls: int = 0
     retries: int = 0
     repairs: int = 0
+    estimated: bool = False  # some tokens were counted by us: the server reported no usage
 
     def __add__(self, other: Usage) -> Usage:
         cost = None if self.cost_usd is None and other.cost_usd is None else (
@@ -275,6 +294,7 @@ class Usage(_Model):
             calls=self.calls + other.calls,
             retries=self.retries + other.retries,
             repairs=self.repairs + other.repairs,
+            estimated=self.estimated or other.estimated,
         )
 
 
@@ -322,6 +342,8 @@ class StepRecord(_Model):
 
 StopReason = Literal[
     "done", "failed", "max_steps", "repeated_failures", "loop", "stopped", "error",
+    "budget",  # --max-tokens / --max-cost: stopped before the call that would exceed it
+    "model_unavailable",  # the model server refused us for good (key, model): ModelAccessError
 ]
 
 

@@ -21,6 +21,8 @@ from ..protocols import ConfigError, Environment
 from ..types import Action, ActionResult, Observation
 
 ENDED_NOTE = "(The task page has ended this episode: it accepts no more input. Finish now.)"
+DRAWN_NOTE = ("(Nothing on this page is listed as an element: it is drawn (SVG, canvas) or moved by the "
+              "mouse. Act on the screenshot at its pixels: click_at, drag, move, type_at.)")
 
 # core.startEpisode would show the "START" cover and, when clicked, a new problem that
 # resets the reward globals; replacing it keeps the first episode's reward readable.
@@ -99,14 +101,21 @@ async def read_reward(page: Page) -> Reward:
 
 class MiniWobEnvironment:
     """The browser session, plus a note in the observation once the page has ended the
-    episode (in MiniWoB a cover appears then): the model knows to stop."""
+    episode (in MiniWoB a cover appears then): the model knows to stop. A page that lists
+    no element (shapes in SVG, a canvas, things to drag or hover) is observed with its
+    screenshot whether or not screenshots were asked for: it is all a model can act on."""
 
     def __init__(self, inner: Environment, page: Page) -> None:
         self.inner = inner
         self.page = page
+        self.actions: frozenset[str] = getattr(inner, "actions", frozenset())  # the browser's
 
     async def observe(self, *, screenshot: bool = False) -> Observation:
         obs = await self.inner.observe(screenshot=screenshot)
+        if not obs.elements and obs.screenshot is None:
+            obs = await self.inner.observe(screenshot=True)
+        if not obs.elements:
+            obs.text = f"{obs.text}\n{DRAWN_NOTE}"
         if not self.page.is_closed() and (await read_reward(self.page)).done:
             obs.text = f"{ENDED_NOTE}\n{obs.text}"
         return obs

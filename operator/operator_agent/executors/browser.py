@@ -1,8 +1,9 @@
 """Performs actions in a Playwright browser context.
 
 Elements are found through the perceiver's last observation (by index, across
-frames and shadow roots). Anything that goes wrong on the page becomes an
-ActionResult with an error the model reads next step; only our own bugs raise.
+frames and shadow roots); actions at pixels go through the Pointer (pointer.py).
+Anything that goes wrong on the page becomes an ActionResult with an error the
+model reads next step; only our own bugs raise.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from playwright.async_api import BrowserContext, Page, Request
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from ..actions import performed_in
 from ..perception.browser import DomPerceiver, ElementTarget
 from ..permissions.detectors.elements import origin_of
 from ..permissions.placeholders import has_placeholder
@@ -39,6 +41,7 @@ from ..types import (
     Wait,
 )
 from .dialogs import DialogWatch
+from .pointer import Pointer, is_pixel_action, target_of
 
 # Where the form around a field submits: its action and every submitter's formaction.
 _FORM_TARGETS_JS = """el => {
@@ -148,6 +151,8 @@ def _first_line(exc: BaseException) -> str:
 class BrowserExecutor:
     """Acts on the current tab of a browser context."""
 
+    actions = performed_in("browser")  # what _dispatch performs (actions.py)
+
     def __init__(self, context: BrowserContext, perceiver: DomPerceiver,
                  *, settle: SettleOptions | None = None, vault: Vault | None = None,
                  dialogs: DialogWatch | None = None) -> None:
@@ -156,6 +161,7 @@ class BrowserExecutor:
         self.vault = vault  # placeholders become values only here, on their bound origins
         self.perceiver = perceiver
         self.settle_options = settle or SettleOptions()
+        self.pointer = Pointer(perceiver, timeout_ms=self.settle_options.action_timeout)
         self._watches: dict[Page, _NetworkWatch] = {}
         self._new_pages: list[Page] = []
         pages = context.pages
@@ -207,11 +213,11 @@ class BrowserExecutor:
         page = await self.ensure_page()
         self._new_pages.clear()
         index = getattr(action, "index", None)
-        target = observation.element(index) if isinstance(index, int) else None
+        target = observation.element(index) if isinstance(index, int) else target_of(action, observation)
         before = self._watches[page].navigations
         cap = self.settle_options.whole_action_cap / 1000
         earlier = self.dialogs.take()  # opened by the page between actions
-        result = await self._perform(action, page, target, before, cap)
+        result = await self._perform(action, page, observation, target, before, cap)
         notes = [f"before this action, {d.describe()}" for d in earlier]
         notes += [d.describe() for d in self.dialogs.take()]
         if notes:  # the model hears of every dialog, and of how it was answered
@@ -222,10 +228,10 @@ class BrowserExecutor:
                 result.error = f"{result.error}; {said}"
         return result
 
-    async def _perform(self, action: Action, page: Page, target: Element | None, before: int,
-                       cap: float) -> ActionResult:
+    async def _perform(self, action: Action, page: Page, observation: Observation, target: Element | None,
+                       before: int, cap: float) -> ActionResult:
         try:
-            detail = await asyncio.wait_for(self._dispatch(action, page), cap)
+            detail = await asyncio.wait_for(self._dispatch(action, page, observation), cap)
         except TimeoutError:
             return ActionResult(ok=False, target=target,
                                 error=f"the page did not finish the {action.action} within {cap:g} s")
@@ -252,7 +258,8 @@ class BrowserExecutor:
         return True
 
     def _explain_timeout(self, action: Action, exc: BaseException) -> str:
-        what = f"element [{action.index}]" if hasattr(action, "index") else "the page"
+        index = getattr(action, "index", None)
+        what = f"element [{index}]" if index is not None else "the page"
         if isinstance(action, Navigate):
             return f"navigation to {action.url} timed out"
         return (f"{what} did not respond in time (covered by another element, not visible, "
@@ -266,8 +273,10 @@ class BrowserExecutor:
             return f"could not open {action.url}: {msg}"
         return msg
 
-    async def _dispatch(self, action: Action, page: Page) -> str:
+    async def _dispatch(self, action: Action, page: Page, observation: Observation) -> str:
         o = self.settle_options
+        if is_pixel_action(action):  # at viewport pixels, checked against the observation
+            return await self.pointer.perform(action, page, observation)
         match action:
             case Click():
                 loc = (await self._target(action.index)).locator

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..actions import performed_in
 from ..perception.screen import Window, app_windows, desktop_url, same_screen
 from ..permissions.detectors import windows as targets
 from ..permissions.placeholders import has_placeholder
@@ -147,6 +148,8 @@ def _norm(text: str) -> str:
 
 class DesktopExecutor:
     """Acts on the screen the perceiver looks at. Blocking: call from one worker thread."""
+
+    actions = performed_in("desktop")  # what _dispatch performs (actions.py)
 
     def __init__(self, screen: Screen, *, settle: SettleOptions | None = None, vault: Any = None) -> None:
         self.screen = screen
@@ -389,6 +392,8 @@ class DesktopExecutor:
         g = self.gui
         if action.index is not None:
             x, y = self._point(obs, action.index)
+        elif action.x is not None and action.y is not None:  # Scroll at a point (types.py)
+            x, y = self._xy(action.x, action.y)
         else:
             focused = next((w for w in self.screen.windows() if w.focused), None)
             if focused is not None:

@@ -137,8 +137,10 @@ class DomPerceiver:
             # Secrets must not reach a vision model or a trace as pixels either.
             mask = [frame.locator(sel) for el, frame, sel in self._refs.values() if el.sensitive]
             try:
+                # In CSS pixels, as element boxes and pixel actions are, whatever the
+                # device scale of a browser we attached to.
                 shot = await page.screenshot(type="png", timeout=self.timeout_s * 1000, mask=mask,
-                                             mask_color="#000000")
+                                             mask_color="#000000", scale="css")
             except Exception as exc:
                 log.debug("screenshot failed: %s", exc)
         tokens, estimated = count_tokens(snap.built.text)

@@ -14,19 +14,17 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any
 
+from ..actions import gate_class
 from ..redaction import REDACTED
 from ..types import (
     Action,
-    AskUser,
     Click,
-    ClickAt,
-    Done,
-    Drag,
+    Element,
     Navigate,
     Observation,
-    Press,
     Select,
     Type,
+    TypeAt,
     Upload,
     Verdict,
 )
@@ -41,7 +39,7 @@ from .approvals import (
     summary_text,
 )
 from .audit import AuditLog
-from .detectors import account, payment
+from .detectors import account, payment, points
 from .detectors.elements import clean_text, frame_url, host_of, origin_of
 from .detectors.navigation import NavCheck, NavigationChecker, link_target
 from .detectors.secrets import action_texts, literal_secret
@@ -54,13 +52,8 @@ from .placeholders import has_placeholder
 from .policy import Policy, shipped_sites
 from .vault import Vault, VaultError
 
-_ACTING = (Click, Type, Select, Upload, Press, ClickAt, Drag)  # actions that change something
-_SECRET_TEXT_OK = (Type, Done, AskUser)  # where a placeholder may appear (filled only in Type)
 _NOT_A_SITE = ("about:", "chrome-error:")  # arrival pages with nothing on them
 _DESKTOP = "desktop://"  # desktop observations: windows, not web pages
-# Keys that only move focus or the view: pressing them changes nothing on a site.
-_MOVING_KEYS = {"tab", "shift+tab", "escape", "arrowup", "arrowdown", "arrowleft", "arrowright", "pageup",
-                "pagedown", "home", "end"}
 
 
 @dataclass
@@ -116,14 +109,12 @@ class PolicyGate:
     async def check(self, action: Action, observation: Observation) -> Verdict:
         self.payments.expire()  # a purchase approval holds for the action it was given for
         found = _Findings()
-        self._secrets(action, observation, found)
-        self._navigation(action, observation, found)
-        if isinstance(action, Upload):
-            self._upload(action, found)
-        if isinstance(action, _ACTING) and not _only_moves(action):
-            self._page(action, observation, found)
-            self._payment(action, observation, found)
-            self._account(action, observation, found)
+        # The desktop judges a point by the window under it (detectors/windows.py).
+        targets = None if observation.url.startswith(_DESKTOP) else points.resolve(action, observation)
+        if targets is None:
+            self._detect(action, observation, found)
+        else:
+            self._at_points(action, observation, targets, found)
         verdict, key = self._settle(found)
         self._log("check", verdict, key, action=action, obs=observation)
         return verdict
@@ -175,6 +166,50 @@ class PolicyGate:
 
     # --- detectors ---------------------------------------------------------------------
 
+    def _detect(self, action: Action, observation: Observation, found: _Findings) -> None:
+        """Every detector that applies to this action, by how the registry classes it."""
+        self._secrets(action, observation, found)
+        self._navigation(action, observation, found)
+        if isinstance(action, Upload):
+            self._upload(action, found)
+        if gate_class(action) == "changes":
+            self._page(action, observation, found)
+            self._payment(action, observation, found)
+            self._account(action, observation, found)
+
+    def _at_points(self, action: Action, obs: Observation, targets: points.PointTargets,
+                   found: _Findings) -> None:
+        """A pixel action in a browser is checked as the same action on each element under
+        its points (a click_at on "Pay" is a click on "Pay"); a point over nothing listed
+        is an unknown target, which a page that takes payment must ask about."""
+        self._secrets(action, obs, found)  # stored values written out; placeholders are refused
+        for same in targets.actions:
+            self._detect(same, targets.observation, found)
+        if isinstance(action, TypeAt):
+            secret = next((e for e in targets.elements if _secret_field(e)), None)
+            if secret is not None:  # only a Type by index fills and hides what goes there
+                found.denials.append(f"[{secret.index}] at ({action.x}, {action.y}) is a password or card "
+                                     "field: type into it with type and its index")
+        if targets.unknown:
+            self._page(action, obs, found)
+            self._unknown_target(action, obs, targets.unknown, found)
+
+    def _unknown_target(self, action: Action, obs: Observation, where: tuple[points.Point, ...],
+                        found: _Findings) -> None:
+        facts = self._page_facts(obs)
+        if not (facts.card_frames or facts.payment_frames or facts.pay_controls or facts.checkout):
+            return  # nothing here could be paid with or for
+        spots = ", ".join(f"({x}, {y})" for x, y in where)
+        host = host_of(obs.url) or obs.url[:80]
+        why = ("no listed element is there, so what it hits cannot be checked, on a page that takes "
+               "payment (card fields, a payment frame or a pay button)")
+        lines = [f"{action.action} at {spots} on {host}", f"  why asked: {why}", "  covers: this action only"]
+        grant = Grant(approval_hash("point", obs.url, action.model_dump_json()), "payment",
+                      f"{action.action} at {spots} on {host}", remember=False)
+        reason = f"{action.action} at {spots} hits no listed element on a page that takes payment"
+        found.needs.append(_Need(grant, f"{reason}: needs your approval", lines,
+                                 not_covered="what is under that point cannot be checked"))
+
     def _secrets(self, action: Action, obs: Observation, found: _Findings) -> None:
         if self.vault is not None:
             name = literal_secret(action, self.vault.literal_values())
@@ -184,9 +219,11 @@ class PolicyGate:
                 return
         if not any(has_placeholder(t) for t in action_texts(action)):
             return
-        if not isinstance(action, _SECRET_TEXT_OK):
+        # Filled in only by a Type; shown as written to the person (ask_user, done).
+        if not isinstance(action, Type) and gate_class(action) != "speaks":
+            hint = ": type into the field with type and its index" if isinstance(action, TypeAt) else ""
             found.denials.append(f"secret placeholders are only filled in when typed into a field, "
-                                 f"not in {action.action}")
+                                 f"not in {action.action}{hint}")
             return
         if not isinstance(action, Type):
             return  # shown as written, never filled in
@@ -205,8 +242,7 @@ class PolicyGate:
             found.denials.append(str(exc))
             return
         facts = self._page_facts(obs)
-        secret_field = el.sensitive or payment.is_card_field(el, near_card=True) or (
-            el.frame in facts.payment_frames)
+        secret_field = _secret_field(el) or el.frame in facts.payment_frames
         if not secret_field and any(r.field != "totp" for r in refs):
             found.denials.append(f"[{el.index}] is not a password, card or one-time-code field: a secret "
                                  "typed there would show on the page")
@@ -413,14 +449,19 @@ class PolicyGate:
 
     def _redacted(self, action: Action, obs: Observation | None) -> dict[str, Any]:
         data = action.model_dump()
-        if isinstance(action, Type) and obs is not None and not has_placeholder(action.text):
+        if not isinstance(action, Type | TypeAt) or obs is None or has_placeholder(action.text):
+            return data
+        if isinstance(action, Type):
             el = obs.element(action.index)
-            if el is not None and (el.sensitive or payment.is_card_field(el, near_card=True)):
-                data["text"] = REDACTED  # typed by hand into a secret field
-                if self.audit is not None:  # nor where the page sends it next (a refused URL)
-                    self.audit.redactor.add(action.text)
+            fields = [el] if el is not None else []
+        else:
+            fields = list(points.elements_at(obs, action.x, action.y))
+        if any(_secret_field(e) for e in fields):
+            data["text"] = REDACTED  # typed by hand into a secret field
+            if self.audit is not None:  # nor where the page sends it next (a refused URL)
+                self.audit.redactor.add(action.text)
         return data
 
 
-def _only_moves(action: Action) -> bool:
-    return isinstance(action, Press) and all(k.lower() in _MOVING_KEYS for k in action.keys.split())
+def _secret_field(el: Element) -> bool:
+    return el.sensitive or payment.is_card_field(el, near_card=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from types import UnionType
@@ -18,7 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ..types import Action, ActionResult, Decision, Observation, PreferenceNote, StepRecord
+from ..actions import action_name, capability, offered
+from ..actions import action_types as action_types  # kept importable from here
+from ..types import ActionResult, Decision, Observation, PreferenceNote, StepRecord
 
 _LINE = 200  # longest single line quoted from history (reasoning, errors, details)
 _VALUE = 80  # longest field value shown in an action summary
@@ -29,18 +31,7 @@ def _clip(text: str, limit: int = _LINE) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# --- the action catalog, generated from the Action union ----------------------
-
-
-def action_types() -> tuple[type[BaseModel], ...]:
-    """The models of the Action union, in declaration order."""
-    union = typing.get_args(Action)[0]  # Action is Annotated[Union[...], Field(...)]
-    return typing.get_args(union)
-
-
-def action_name(model: type[BaseModel]) -> str:
-    return typing.cast(str, model.model_fields["action"].default)
-
+# --- the action catalog, generated from the action registry ------------------
 
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
@@ -72,14 +63,19 @@ def _field(name: str, info: FieldInfo) -> str:
     return text
 
 
+def action_catalog(actions: Iterable[str] = ()) -> str:
+    """One line per action the environment performs (`actions`, its names; empty: every
+    action): name(fields): description. Generated from the registry, so it cannot drift."""
+    return _catalog(frozenset(actions))
+
+
 @cache
-def action_catalog() -> str:
-    """One line per action: name(fields) - docstring. Generated, so it cannot drift."""
+def _catalog(actions: frozenset[str]) -> str:
     lines = []
-    for model in action_types():
+    for model in offered(actions):
         fields = ", ".join(_field(n, f) for n, f in model.model_fields.items() if n != "action")
-        doc = _clip(model.__doc__ or "", 300)
-        lines.append(f"- {action_name(model)}({fields}): {doc}")
+        name = action_name(model)
+        lines.append(f"- {name}({fields}): {_clip(capability(name).description, 300)}")
     return "\n".join(lines)
 
 
@@ -106,9 +102,10 @@ def load_prompt(name: str) -> str:
     return (resources.files("operator_agent.planner") / "prompts" / name).read_text(encoding="utf-8")
 
 
-def system_prompt(*, structured: bool = True) -> str:
-    """The fixed system message; without structured output it also spells out the JSON shape."""
-    text = load_prompt("system.txt").replace("{action_catalog}", action_catalog()).rstrip()
+def system_prompt(*, structured: bool = True, actions: Iterable[str] = ()) -> str:
+    """The fixed system message, listing the actions the environment performs (`actions`:
+    Observation.actions; empty: all); without structured output it also spells out the JSON shape."""
+    text = load_prompt("system.txt").replace("{action_catalog}", action_catalog(actions)).rstrip()
     return text if structured else f"{text}\n\n{json_shape()}"
 
 

@@ -8,14 +8,17 @@ never page text.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Literal
 
-import openai
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from ..planner.adapters import Turn
+from ..planner.client import ModelClient
 from ..planner.config import ModelConfig
-from ..planner.openai import extract_json
-from ..protocols import ConfigError
+from ..planner.parsing import parse_reply
+from ..planner.schema import strict_model_schema
+from ..protocols import ConfigError, PlannerError
+from ..types import Usage
 from . import parser
 from .model import SUBJECTS, Draft
 from .names import Names
@@ -44,29 +47,19 @@ class Drafts(BaseModel):
 
 
 async def parse_with_model(sentence: str, config: ModelConfig,
-                           client: openai.AsyncOpenAI | None = None) -> list[Draft]:
-    """Ask the model once (a rejected response_format is retried as plain JSON).
+                           client: ModelClient | None = None) -> list[Draft]:
+    """Ask the model once (a refused structured output is asked again as plain JSON).
     Raises on any failure: the caller falls back to the rules."""
-    own = client is None
-    client = client or openai.AsyncOpenAI(base_url=config.base_url, api_key=config.api_key,
-                                          max_retries=0, timeout=min(config.timeout, 30.0))
-    kwargs: dict[str, Any] = {
-        "model": config.model,
-        "messages": [{"role": "system", "content": SYSTEM}, {"role": "user", "content": sentence}],
-        "response_format": {"type": "json_schema", "json_schema": {
-            "name": "preferences", "schema": Drafts.model_json_schema(), "strict": False}},
-    }
+    # One quick attempt: the person is waiting at the prompt, and the rules are a fine answer.
+    model = client or ModelClient(config, timeout=min(config.timeout, 30.0), max_attempts=1)
     try:
-        try:
-            response = await client.chat.completions.create(**kwargs)
-        except openai.BadRequestError:  # a local server without structured output
-            kwargs.pop("response_format")
-            response = await client.chat.completions.create(**kwargs)
+        reply = await model.ask(system=lambda structured: SYSTEM, turns=[Turn(role="user", text=sentence)],
+                                schema_name="preferences", function="record_preferences",
+                                schema=strict_model_schema(Drafts), usage=Usage())
     finally:
-        if own:
-            await client.close()
-    content = response.choices[0].message.content if response.choices else None
-    drafts = Drafts.model_validate_json(extract_json(content or "")).preferences
+        if client is None:
+            await model.aclose()
+    drafts = parse_reply(Drafts, reply.text).preferences
     if not drafts:
         raise ValueError("the model found no preference in the sentence")
     return drafts
@@ -88,6 +81,6 @@ async def parse_sentence(sentence: str, config: ModelConfig | None,
     if config is not None:
         try:
             return await parse_with_model(sentence, config), "model"
-        except (openai.OpenAIError, ValidationError, ValueError, IndexError, AttributeError) as exc:
+        except (PlannerError, ConfigError, ValueError) as exc:  # a bad key too: the rules still work
             log.info("model could not parse the preference, using the rules: %s", exc)
     return parser.parse(sentence, names=names), "rules"

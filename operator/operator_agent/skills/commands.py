@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from ..planner.config import add_model_flags, model_settings
 from ..protocols import ConfigError
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -37,7 +38,7 @@ def add_commands(sub: Any) -> None:
     learn.add_argument("--name", help="skill name (default: the recording's)")
     learn.add_argument("--out", metavar="FILE", help="skill file (default: NAME.yaml in the skills folder: "
                        "$OPERATOR_SKILLS_DIR, else the user data folder)")
-    _model_flags(learn)
+    add_model_flags(learn, vision=False)
     learn.set_defaults(handler=cmd_learn)
 
     skill = sub.add_parser("skill", help="run, list or show taught skills")
@@ -52,7 +53,7 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--headed", action="store_true", help="show the browser window")
     run.add_argument("--runs-dir", metavar="DIR", help="where run folders go (default: ./runs)")
     run.add_argument("--max-steps", type=int, metavar="N")
-    _model_flags(run)
+    add_model_flags(run, vision=False)
     from ..permissions.commands import add_policy_flags
 
     add_policy_flags(run)
@@ -64,17 +65,13 @@ def add_commands(sub: Any) -> None:
     show.set_defaults(handler=cmd_skill_show)
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="model name (default: $OPERATOR_MODEL)")
-    p.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)")
-    p.add_argument("--api-key", help="API key (default: $OPENAI_API_KEY)")
 
 
 def _model_config(args: argparse.Namespace) -> Any:
     from ..planner.config import ModelConfig
 
     try:
-        return ModelConfig.resolve(model=args.model, base_url=args.base_url, api_key=args.api_key)
+        return ModelConfig.resolve(**model_settings(args))
     except ConfigError:
         return None
 
@@ -204,8 +201,7 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
         healer = None
         # No model: steps that cannot be found are reported, not healed.
         with contextlib.suppress(ConfigError):
-            healer = model_planner(model=args.model, base_url=args.base_url, api_key=args.api_key,
-                                   vault=perms.vault)
+            healer = model_planner(**model_settings(args), vault=perms.vault)
         planner = SkillPlanner(skill, values, base_url=url, healer=ModelHealer(healer) if healer else None,
                                report=lambda line: console.print(f"  [yellow]{escape(line)}[/]"))
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items() if skill.parameters[k].type != "secret")

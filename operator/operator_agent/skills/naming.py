@@ -9,11 +9,13 @@ import json
 import re
 from typing import Any
 
-import openai
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from ..planner.adapters import ModelRequest, Turn
+from ..planner.client import ModelClient
 from ..planner.config import ModelConfig
-from ..planner.openai import extract_json
+from ..planner.parsing import parse_reply
+from ..protocols import ConfigError, PlannerError
 from ..types import Usage
 from .format import Skill, Step
 from .templates import SLOT
@@ -85,25 +87,17 @@ def apply_naming(skill: Skill, naming: _Naming) -> Skill:
 
 
 async def name_with_model(skill: Skill, task: str, config: ModelConfig,
-                          client: openai.AsyncOpenAI | None = None) -> tuple[Skill, Usage]:
+                          client: ModelClient | None = None) -> tuple[Skill, Usage]:
     """The skill named by the model; unchanged (and why) if its reply is unusable."""
-    own = client is None
-    client = client or openai.AsyncOpenAI(base_url=config.base_url, api_key=config.api_key, max_retries=1,
-                                          timeout=config.timeout)
+    model = client or ModelClient(config, max_attempts=2)
     usage = Usage()
+    request = ModelRequest(system=PROMPT, turns=(Turn(role="user", text=_brief(skill, task)),))
     try:
-        response = await client.chat.completions.create(
-            model=config.model, messages=[{"role": "system", "content": PROMPT},
-                                          {"role": "user", "content": _brief(skill, task)}])
-        usage.calls = 1
-        if response.usage is not None:
-            usage.input_tokens = response.usage.prompt_tokens or 0
-            usage.output_tokens = response.usage.completion_tokens or 0
-        text = response.choices[0].message.content or "" if response.choices else ""
-        naming = _Naming.model_validate_json(extract_json(text))
-    except (openai.OpenAIError, ValidationError, ValueError):
-        return skill, usage
+        reply = await model.complete(request, usage)
+        naming = parse_reply(_Naming, reply.text)
+    except (PlannerError, ConfigError, ValueError):  # no model, no naming: the labels stay
+        return skill, model.priced(usage)
     finally:
-        if own:
-            await client.close()
-    return apply_naming(skill, naming), usage
+        if client is None:
+            await model.aclose()
+    return apply_naming(skill, naming), model.priced(usage)

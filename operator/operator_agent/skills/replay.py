@@ -61,6 +61,7 @@ def _add(usage: Usage, spent: Usage) -> None:
         setattr(usage, name, getattr(usage, name) + getattr(spent, name))
     if spent.cost_usd is not None:
         usage.cost_usd = (usage.cost_usd or 0.0) + spent.cost_usd
+    usage.estimated = usage.estimated or spent.estimated
 
 
 def _alerts(obs: Observation) -> list[str]:
