@@ -201,3 +201,28 @@ def test_a_401_at_step_2_ends_the_run_with_exit_2(tmp_path: Path, pages_server) 
     run = load_run(run_dir)
     assert [s.step for s in run.steps] == [1]
     assert run.result is not None and run.result.stop_reason == "model_unavailable"
+
+
+def test_run_with_a_computer_use_model(tmp_path: Path, pages_server) -> None:
+    """`--computer-use`: the model sees screenshots and clicks a canvas no DOM element
+    stands for; the click reaches the page (through the gate) and the screenshot after it
+    goes back to the model for that call."""
+    from operator_bench.testing.fake_openai import Reply, computer_call, output_message
+
+    click = {"type": "click", "button": "left", "x": 150, "y": 100}
+    replies = [Reply(content="", output=[computer_call(click, call_id="call_1")]),
+               Reply(content="", output=[output_message("I pressed the button.")])]
+    mark = len(pages_server.log)
+    with FakeOpenAIServer(replies, model="m") as fake:
+        r = cli(tmp_path, "run", "press the big button", "--url", pages_server.url("/agent/big_button.html"),
+                "--model", "m", "--base-url", fake.base_url, "--computer-use", "--no-verify")
+        sent = list(zip(fake.paths, fake.requests, strict=True))
+    assert r.returncode == 0, r.stdout + r.stderr
+    pressed = [q for q in pages_server.log[mark:] if q.path.endswith("pressed.txt")]
+    assert [(q.query["x"], q.query["y"]) for q in pressed] == [(["150"], ["100"])]
+    assert [p for p, _ in sent] == ["/v1/responses", "/v1/responses"]
+    tool = sent[0][1]["tools"][0]
+    assert tool["type"] == "computer_use_preview" and tool["environment"] == "browser"
+    [output] = [i for i in sent[1][1]["input"] if i.get("type") == "computer_call_output"]
+    assert output["call_id"] == "call_1"
+    assert output["output"]["image_url"].startswith("data:image/png;base64,")

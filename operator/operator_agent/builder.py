@@ -19,14 +19,23 @@ from .preferences import PreferenceStore
 from .protocols import Approver, Environment, Gate, Planner, PreferenceSource, RunHook, UserChannel
 
 
-def model_planner(*, vault: Vault | None = None, **settings: Any) -> Planner:
+def model_planner(*, vault: Vault | None = None, computer_use: bool = False, approver: Approver | None = None,
+                  environment: str = "browser", **settings: Any) -> Planner:
     """The planner behind an OpenAI-compatible endpoint; ConfigError when none is configured.
-    `settings`: ModelConfig.resolve()'s (model, base_url, api_key, vision, timeout, ...)."""
+    `settings`: ModelConfig.resolve()'s (model, base_url, api_key, vision, timeout, ...).
+    `computer_use`: a computer-use model acting in pixels (Responses API), whose safety
+    checks go to `approver`; `environment` "browser" or "linux" (the desktop)."""
     from .planner.openai import OpenAIPlanner
 
     config = ModelConfig.resolve(**settings)
+    secrets = vault.prompt_text() if vault else ""
+    if computer_use:
+        from .planner.computer_use import computer_use_planner
+
+        return computer_use_planner(config, environment="linux" if environment != "browser" else "browser",
+                                    secrets_prompt=secrets, approver=approver)
     # The model learns the names of the secrets it may type, never their values.
-    return OpenAIPlanner(config, secrets_prompt=vault.prompt_text() if vault else "")
+    return OpenAIPlanner(config, secrets_prompt=secrets)
 
 
 def browser_options(*, headed: bool = False, profile: str | None = None,

@@ -232,7 +232,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
     def make_planner(perms: Permissions) -> Any:
         from .skills.use import SkillAwarePlanner  # the model may call a taught skill as one action
 
-        return SkillAwarePlanner(model_planner(**model_settings(args), vault=perms.vault))
+        return SkillAwarePlanner(model_planner(
+            **model_settings(args), vault=perms.vault, computer_use=args.computer_use,
+            approver=perms.approver, environment="desktop" if args.desktop else "browser"))
 
     try:  # before a browser starts: which planner can do this?
         ModelConfig.resolve(**model_settings(args))
@@ -284,7 +286,8 @@ async def cmd_demo(args: argparse.Namespace) -> int:
                       "OPERATOR_MODEL (and OPENAI_API_KEY or OPENAI_BASE_URL) to let a model decide.")
 
     def make_planner(perms: Permissions) -> Any:
-        return model_planner(**model_settings(args), vault=perms.vault)
+        return model_planner(**model_settings(args), vault=perms.vault, computer_use=args.computer_use,
+                             approver=perms.approver)
 
     overrides: dict[str, Any] = {}
     if not sys.stdin.isatty():

@@ -18,8 +18,8 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import openai
 
@@ -31,6 +31,8 @@ from .config import ModelConfig
 from .pricing import cost
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # A 400 with these words is about the output format we asked for, not the prompt.
 _REFUSAL_WORDS: dict[OutputMode, tuple[str, ...]] = {
@@ -84,6 +86,16 @@ def retry_after(error: Exception) -> float | None:
         except (TypeError, ValueError):
             return None
     return None
+
+
+def _texts(value: Any) -> list[str]:
+    """The "text" strings inside request input items (screenshots are not counted as text)."""
+    if isinstance(value, dict):
+        found = [value["text"]] if isinstance(value.get("text"), str) else []
+        return found + [t for v in value.values() if isinstance(v, (dict, list)) for t in _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 class ModelClient:
@@ -146,10 +158,37 @@ class ModelClient:
         """One request, retried on transient failures; tokens counted into `usage` (estimated
         when the server reports none). Raises ModelAccessError (401/403/404: the run cannot go
         on), RequestRejected (400/422) or ModelReplyError, each carrying the usage so far."""
+        reply = await self._retrying(
+            lambda: self.adapter.create(self._client, self.config.model, request), usage)
+        self._count(request, reply, usage)
+        return reply
+
+    async def respond(self, arguments: dict[str, Any], usage: Usage) -> Any:
+        """One raw Responses API request (e.g. with the computer-use tool, which the adapters'
+        ModelRequest cannot say), with the same retries, errors and token counting as
+        complete(). `model` is added here; the openai Response object is returned."""
+        response = await self._retrying(
+            lambda: self._client.responses.create(model=self.config.model, **arguments), usage)
+        reported = getattr(response, "usage", None)
+        input_tokens = getattr(reported, "input_tokens", None)
+        output_tokens = getattr(reported, "output_tokens", None)
+        if input_tokens is None or output_tokens is None:  # a server that omits usage: our count
+            usage.estimated = True
+            if input_tokens is None:
+                sent = [str(arguments.get("instructions") or ""), *_texts(arguments.get("input"))]
+                input_tokens = count_tokens("\n".join(sent))[0]
+            if output_tokens is None:
+                output_tokens = count_tokens(str(getattr(response, "output_text", "") or ""))[0]
+        usage.input_tokens += input_tokens
+        usage.output_tokens += output_tokens
+        return response
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]], usage: Usage) -> T:
+        """call() retried on transient failures, every attempt counted in `usage`."""
         for attempt in range(1, self.max_attempts + 1):
             usage.calls += 1
             try:
-                reply = await self.adapter.create(self._client, self.config.model, request)
+                return await call()
             except openai.APIStatusError as e:
                 error = self._status_error(e, usage)
                 if error is not None:
@@ -160,9 +199,6 @@ class ModelClient:
             except openai.OpenAIError as e:  # a 200 whose body is no reply at all
                 raise ModelReplyError(f"model server sent an unusable reply: {_one_line(e)}",
                                       usage=self.priced(usage)) from None
-            else:
-                self._count(request, reply, usage)
-                return reply
             if attempt == self.max_attempts:
                 raise ModelReplyError(f"model server kept failing after {self.max_attempts} attempts: "
                                       f"{self._describe(failure)}", usage=self.priced(usage)) from None

@@ -118,6 +118,9 @@ def add_model_flags(p: argparse.ArgumentParser, *, vision: bool = True) -> None:
     if vision:
         p.add_argument("--vision", action="store_true", default=None,
                        help="send a marked screenshot to the model each step (vision models)")
+        p.add_argument("--computer-use", action="store_true",
+                       help="a computer-use model (Responses API computer_use_preview tool) acts in "
+                            "pixels; its safety checks are put to you")
     p.add_argument("--model-api", choices=get_args(ModelAPI),
                    help="chat (Chat Completions, every server) or responses "
                         "(default: $OPERATOR_MODEL_API, chat)")

@@ -29,21 +29,51 @@
     }
     return { href: location.href, title: document.title, headings: out };
   };
+  // The page's own fetches and XHRs in flight: what they bring back (a dialog, an
+  // error) is part of what the event led to, however slow the site is today.
+  let inflight = 0;
+  const quietAgain = new Set();
+  const ended = () => {
+    inflight = Math.max(0, inflight - 1);
+    if (!inflight) for (const again of [...quietAgain]) again();
+  };
+  const origFetch = window.fetch;
+  if (origFetch) {
+    window.fetch = function (...args) {
+      inflight++;
+      try {
+        return origFetch.apply(this, args).finally(ended);
+      } catch (e) { ended(); throw e; }
+    };
+  }
+  const origSend = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    inflight++;
+    this.addEventListener('loadend', ended, { once: true });
+    try {
+      return origSend.apply(this, args);
+    } catch (e) { this.removeEventListener('loadend', ended); ended(); throw e; }
+  };
   const settling = new Set();
   const settle = (cid) => {
     let timer = null;
     const done = () => {
       settling.delete(done);
+      quietAgain.delete(rearm);
       obs.disconnect();
       clearTimeout(timer);
       clearTimeout(cap);
       post({ type: 'state', cid, doc, t: now(), ...state() });
     };
-    const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, 150); });
+    // Settled: 150 ms without a DOM change and with no request of the page in flight.
+    const quiet = () => { if (!inflight) done(); };
+    const rearm = () => { clearTimeout(timer); timer = setTimeout(quiet, 150); };
+    const obs = new MutationObserver(rearm);
     obs.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-    timer = setTimeout(done, 150);
-    const cap = setTimeout(done, 2000);
+    timer = setTimeout(quiet, 150);
+    const cap = setTimeout(done, 5000);
     settling.add(done);
+    quietAgain.add(rearm);
   };
   // The page as the person saw it when they acted again is the state after the last event.
   const settleNow = () => { for (const done of [...settling]) done(); };

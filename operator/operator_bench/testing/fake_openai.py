@@ -48,6 +48,9 @@ class Reply:
     # True: the content as a function call's arguments; None: so when the request forced a
     # function (tool_choice), as vLLM does; False: always as text, as servers that ignore it.
     tool_call: bool | None = None
+    # Responses API only: these output items are sent as they are, instead of a message or a
+    # function call made from content (e.g. computer_call items; see computer_call()).
+    output: list[dict[str, Any]] | None = None
 
 
 # A script item: what to answer one request with. A callable gets the request
@@ -207,13 +210,16 @@ class FakeOpenAIServer:
         if call is not None:
             item = {"type": "function_call", "id": f"fc_fake{number}", "call_id": f"call_fake{number}",
                     "name": call, "arguments": content, "status": "completed"}
+        items = [item] if reply.output is None else reply.output
+        if reply.output is not None and reply.completion_tokens is None:
+            completion = _estimate_tokens(json.dumps(reply.output))
         out: dict[str, Any] = {
             "id": f"resp_fake{number}",
             "object": "response",
             "created_at": int(time.time()),
             "status": "completed",
             "model": body.get("model") or self.model or "fake-model",
-            "output": [item],
+            "output": items,
             "parallel_tool_calls": bool(body.get("parallel_tool_calls", True)),
             "tool_choice": body.get("tool_choice", "auto"),
             "tools": body.get("tools", []),
@@ -240,6 +246,19 @@ class FakeOpenAIServer:
         if completion is None:
             completion = _estimate_tokens(content)
         return prompt, completion
+
+
+def computer_call(action: dict[str, Any], *, call_id: str,
+                  safety_checks: Iterable[dict[str, str]] = ()) -> dict[str, Any]:
+    """A computer_call output item (the computer-use tool), for Reply(output=[...])."""
+    return {"type": "computer_call", "id": f"cu_{call_id}", "call_id": call_id, "action": action,
+            "pending_safety_checks": list(safety_checks), "status": "completed"}
+
+
+def output_message(text: str) -> dict[str, Any]:
+    """A final assistant message output item, for Reply(output=[...])."""
+    return {"type": "message", "id": "msg_fake_out", "status": "completed", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]}
 
 
 def _text(content: Any) -> str:
