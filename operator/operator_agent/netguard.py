@@ -44,7 +44,7 @@ from playwright.async_api import BrowserContext, Request, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
 from .permissions.egress import Leak, SecretScanner
-from .permissions.payment_wire import Held, PaymentWire, WireRequest
+from .permissions.payment_wire import SAFE_METHODS, Held, PaymentWire, WireRequest
 from .targetguard import Reply, TargetHooks
 from .types import Verdict
 
@@ -162,7 +162,7 @@ class NetworkGuard:
             body = None
         why = self.refusal(request.url, request.headers, body)
         held = None
-        if why is None and self.payments is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if why is None and self.payments is not None and request.method not in SAFE_METHODS:
             held = await self._payment(request, body)
             why = None if held is None or held.allowed else held.reason
         if why is not None:

@@ -52,7 +52,7 @@ def test_currencies_and_cards() -> None:
     assert not has_card_number("last4=4242")
 
 
-def _wire(tmp_path: object, *, interactive: bool = False) -> PaymentWire:
+def _wire(*, interactive: bool = False) -> PaymentWire:
     policy = Policy()
     ledger = SpendLedger(":memory:")
     return PaymentWire(policy, ledger=ledger, book=ApprovalBook(), audit=None, interactive=interactive,
@@ -68,8 +68,8 @@ def _post(url: str, body: str) -> WireRequest:
     return WireRequest(url=url, method="POST", body=body.encode(), content_type=FORM)
 
 
-async def test_the_wire_judges_what_is_sent(tmp_path: object) -> None:
-    wire = _wire(tmp_path)
+async def test_the_wire_judges_what_is_sent() -> None:
+    wire = _wire()
     analytics = _post("https://shop.example/events", "event=click&x=1")
     assert await wire.hold(analytics) is None  # nothing about money: not our business
     unapproved = _post("https://pay.example/charge", "amount=20.00")
@@ -87,8 +87,8 @@ async def test_the_wire_judges_what_is_sent(tmp_path: object) -> None:
     assert await wire.hold(WireRequest(url="https://shop.example/charge?amount=49.99", method="GET")) is None
 
 
-async def test_limits_are_final_and_asking_needs_someone(tmp_path: object) -> None:
-    wire = _wire(tmp_path, interactive=True)
+async def test_limits_are_final_and_asking_needs_someone() -> None:
+    wire = _wire(interactive=True)
     asked: list[str] = []
 
     async def yes(verdict: object) -> bool:

@@ -44,7 +44,7 @@ from .policy import Policy
 from .sent_payment import SentPayment, read_request
 
 Ask = Callable[[Verdict], Awaitable[bool]]
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # never pay: not judged
 _WORD = re.compile(r"[a-z]{3,}")
 _FILLER = {"the", "and", "for", "with", "item", "items", "product", "qty"}
 
@@ -123,7 +123,7 @@ class PaymentWire:
 
     async def hold(self, request: WireRequest) -> Held | None:
         """None: the request does not pay. Else whether it may go, asking when needed."""
-        if request.method.upper() in _SAFE_METHODS:
+        if request.method.upper() in SAFE_METHODS:
             return None
         judged = self.judge(request)
         if judged is None:
@@ -133,8 +133,9 @@ class PaymentWire:
             async with self._lock:
                 approved = await self._ask(judged)
         allowed = judged.decision == "allow" or bool(approved)
-        reason = judged.reason if allowed or judged.decision == "deny" or approved is False else (
-            f"{judged.reason}; nobody can approve it in this non-interactive run")
+        reason = judged.reason
+        if judged.decision == "ask" and approved is None:
+            reason += "; nobody can approve it in this non-interactive run"
         self._log(judged, allowed, approved, request.url)
         charge = None
         if allowed:
