@@ -71,14 +71,17 @@ async def test_environments_declare_what_their_executors_perform(context, page) 
     assert session.actions == performed_in("browser")
     assert MiniWobEnvironment(session, page).actions == session.actions
     assert (await session.observe()).actions == sorted(session.actions)  # what the planner reads
-    # The desktop has no address bar, history or file input of its own.
-    assert {"navigate", "back", "close_tab", "upload", "type_at"}.isdisjoint(performed_in("desktop"))
+    # The desktop has no address bar, history or file input of its own; it types at a point.
+    assert {"navigate", "back", "close_tab", "upload"}.isdisjoint(performed_in("desktop"))
+    assert "type_at" in performed_in("desktop")
 
 
 def test_the_gate_classes_what_changes_something() -> None:
     changes = {n for n, c in REGISTRY.items() if c.gate == "changes"}
     assert changes == {"click", "type", "select", "upload", "press", "click_at", "drag", "type_at"}
-    assert gate_class(Press(keys="Tab")) == gate_class(Press(keys="Shift+Tab ArrowDown")) == "looks"
+    assert gate_class(Press(keys="Tab")) == gate_class(Press(keys="Shift+Tab Escape")) == "looks"
+    # On a focused slider, select or radio group, arrows and Home/End set the value.
+    assert gate_class(Press(keys="Tab ArrowDown")) == gate_class(Press(keys="End")) == "changes"
     assert gate_class(Press(keys="Enter")) == gate_class(Press(keys="Tab Enter")) == "changes"
     assert gate_class(MoveMouse(x=1, y=1)) == gate_class(Scroll(x=1, y=1)) == "looks"
     assert gate_class(Navigate(url="https://a.test/")) == "navigates"

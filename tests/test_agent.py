@@ -4,6 +4,7 @@ request is honoured, and what is typed into a password field never reaches the t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from operator_agent.agent import Agent, AgentConfig
 from operator_agent.planner.openai import ModelReplyError
 from operator_agent.planner.scripted import ScriptedPlanner
-from operator_agent.protocols import ModelAccessError, PlannerError
+from operator_agent.protocols import ConfigError, ModelAccessError, PlannerError
 from operator_agent.session import BrowserSession
 from operator_agent.traces import TRACE_FILE, load_run
 from operator_agent.types import Observation, RunResult, StepRecord, Usage, Verification
@@ -253,3 +254,41 @@ async def test_a_refused_model_at_the_final_check_ends_the_run(login_env, tmp_pa
     assert not run_.steps[0].results[0].ok
     assert run_.result is not None and run_.result.stop_reason == "model_unavailable"
     assert planner.remaining == 1
+
+
+class _Seeing(ScriptedPlanner):
+    sees_screenshots = True  # a vision model: it reads the pixels
+
+
+def _script() -> list[Any]:
+    return [named("type", "Username", text="ada"), act(action="click", index=999),
+            named("type", "Username", text="bob"), act(action="done", answer="ok")]
+
+
+@pytest.mark.parametrize(("mode", "pictures"), [
+    ("steps", [".jpg", ".jpg", ".jpg", ".jpg"]),
+    ("failures", [None, None, ".jpg", None]),  # the page as it was after the failed step 2
+    ("off", [None, None, None, None]),
+])
+async def test_screenshots_only_when_someone_will_look(login_env, tmp_path, mode: str,
+                                                       pictures: list[str | None]) -> None:
+    planner = ScriptedPlanner(_script())
+    result = await run(login_env, planner, tmp_path, screenshots=mode, verify=False)
+    assert result.success and result.steps == 4
+    steps = load_run(Path(str(result.run_dir))).steps
+    assert [s.screenshot and Path(s.screenshot).suffix for s in steps] == pictures
+    assert all(o.screenshot is None for o in planner.observations if mode == "off")
+
+
+async def test_a_planner_that_sees_gets_exact_pixels_whatever_the_trace_keeps(login_env, tmp_path) -> None:
+    planner = _Seeing(_script())
+    result = await run(login_env, planner, tmp_path, screenshots="off", verify=False)
+    assert result.success
+    assert all(o.screenshot and o.screenshot.startswith(b"\x89PNG") for o in planner.observations)
+    steps = load_run(Path(str(result.run_dir))).steps
+    assert all(s.screenshot and s.screenshot.endswith(".png") for s in steps)
+
+
+def test_an_unknown_screenshot_mode_is_refused() -> None:
+    with pytest.raises(ConfigError, match="choose one of steps, failures, off"):
+        AgentConfig(screenshots="sometimes")  # type: ignore[arg-type]

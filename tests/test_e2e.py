@@ -56,8 +56,9 @@ async def test_demo_task_end_to_end_through_openai_client(context, tmp_path) -> 
     run = load_run(Path(result.run_dir))
     assert [s.step for s in run.steps] == list(range(1, len(script.STEPS) + 1))
     assert run.result is not None and run.result.success
-    assert all(s.screenshot for s in run.steps)
+    # A picture per step for the trace's reader: a JPEG, as the model here does not see them.
+    assert all(s.screenshot and s.screenshot.endswith(".jpg") for s in run.steps)
     assert all(r.ok for s in run.steps for r in s.results)
     assert run.steps[0].observation_tokens > 0 and run.steps[0].usage.input_tokens > 0
     html = write_report(run.run_dir).read_text()
-    assert "Confirm order" in html and "data:image/png;base64" in html
+    assert "Confirm order" in html and "data:image/jpeg;base64" in html

@@ -50,6 +50,18 @@ async def test_click_double_and_right_click_at_a_point(env: BrowserSession) -> N
     await said(env, "canvas right 100,100")
 
 
+async def test_modifier_keys_are_held_during_a_click_or_a_drag(env: BrowserSession) -> None:
+    obs = await env.observe()
+    r = await env.perform(ClickAt(x=CANVAS + 50, y=CANVAS + 30, hold="ctrl+shift"), obs)
+    assert r.ok and r.detail == "clicked at (71, 51) holding Control+Shift"
+    await said(env, "canvas click 50,30 holding shift+ctrl")
+    assert (await env.perform(Drag(from_x=440, from_y=40, to_x=540, to_y=140, hold="Alt"), obs)).ok
+    await said(env, "box at 520,120 holding alt")
+    # And released afterwards: the next click holds nothing.
+    assert (await env.perform(ClickAt(x=CANVAS + 1, y=CANVAS + 2), obs)).ok
+    await said(env, "canvas click 1,2")
+
+
 async def test_type_at_a_point(env: BrowserSession) -> None:
     obs = await env.observe()
     # Keys to a canvas: it has the focus after the click, and nothing there is cleared.

@@ -19,9 +19,10 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from functools import cache
+from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
 from .types import (
     Action,
@@ -30,6 +31,7 @@ from .types import (
     Click,
     ClickAt,
     CloseTab,
+    Decision,
     Done,
     Drag,
     MoveMouse,
@@ -61,9 +63,10 @@ Performer = Literal["browser", "desktop", "loop", "planner"]
 ENVIRONMENTS: tuple[Performer, ...] = ("browser", "desktop")
 _NOT_AN_ENVIRONMENT: frozenset[Performer] = frozenset({"loop", "planner"})
 
-# Keys that only move focus or the view: pressing them changes nothing on a site.
-MOVING_KEYS = frozenset({"tab", "shift+tab", "escape", "arrowup", "arrowdown", "arrowleft", "arrowright",
-                         "pageup", "pagedown", "home", "end"})
+# Keys that only move the focus: pressing them changes nothing on a site. Arrows, Home, End
+# and Page keys are not among them: on a focused slider, select, radio group or number
+# field they change what the form will send.
+MOVING_KEYS = frozenset({"tab", "shift+tab", "escape"})
 
 
 def action_types() -> tuple[type[BaseModel], ...]:
@@ -123,7 +126,7 @@ REGISTRY: dict[str, Capability] = {c.name: c for c in (
     _entry(MoveMouse, "looks", *_BOTH),
     _entry(ClickAt, "changes", *_BOTH),
     _entry(Drag, "changes", *_BOTH),
-    _entry(TypeAt, "changes", "browser"),
+    _entry(TypeAt, "changes", *_BOTH),
     _entry(UseSkill, "delegates", "planner"),
 )}
 
@@ -149,3 +152,22 @@ def offered(actions: Iterable[str] = ()) -> tuple[type[BaseModel], ...]:
     wanted = set(actions)
     return tuple(m for m in action_types() if not wanted or action_name(m) in wanted
                  or REGISTRY[action_name(m)].performed_by & _NOT_AN_ENVIRONMENT)
+
+
+def decision_model(actions: Iterable[str] = ()) -> type[Decision]:
+    """The Decision an environment that performs `actions` (empty: every action) accepts:
+    its schema, sent to the model, holds only the actions offered there, so a strict server
+    cannot even produce one the executor would refuse."""
+    return _decision_model(frozenset(actions))
+
+
+@cache  # one class per set of actions: its strict schema is then built once too
+def _decision_model(actions: frozenset[str]) -> type[Decision]:
+    models = offered(actions)
+    if len(models) == len(action_types()):
+        return Decision
+    union = Annotated[Union[models], Field(discriminator="action")]  # noqa: UP007 (a runtime tuple)
+    field = Decision.model_fields["actions"]
+    return create_model("Decision", __base__=Decision, __doc__=Decision.__doc__,
+                        actions=(list[union], Field(min_length=1, max_length=8,  # type: ignore[valid-type]
+                                                    description=field.description)))

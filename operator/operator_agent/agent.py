@@ -34,9 +34,11 @@ from .protocols import (
     PreferenceSource,
     RunHook,
     UserChannel,
+    sees_screenshots,
 )
 from .traces import RunTrace, new_run_dir
 from .types import (
+    SCREENSHOT_MODES,
     Action,
     ActionResult,
     AskUser,
@@ -46,6 +48,8 @@ from .types import (
     Navigate,
     Observation,
     RunResult,
+    Screenshot,
+    ScreenshotMode,
     StepRecord,
     StopReason,
     SwitchTab,
@@ -75,7 +79,9 @@ class AgentConfig:
     loop_repeats: int = 3  # the same action on the same page state this often is a loop
     max_rejections: int = 2  # verification rejections of "done" before giving up
     verify: bool = True
-    screenshots: bool = True  # one per step in the trace (and for vision models)
+    # Pictures for the trace: every step (a cheap JPEG), only after a failed step, or none;
+    # True and False mean "steps" and "off". A planner that sees screenshots gets a PNG anyway.
+    screenshots: bool | ScreenshotMode = "steps"
     runs_dir: Path | None = None
     run_dir: Path | None = None  # made beforehand (e.g. so the audit log knows the run id)
     max_tokens: int | None = None  # input + output tokens of all model calls (budget.py)
@@ -83,9 +89,19 @@ class AgentConfig:
 
     def __post_init__(self) -> None:
         self.budget()  # a budget that allows no call is refused now, not mid-run
+        if self.screenshots not in (True, False, *SCREENSHOT_MODES):
+            raise ConfigError(f"screenshots {self.screenshots!r}: choose one of "
+                              f"{', '.join(SCREENSHOT_MODES)}")
 
     def budget(self) -> Budget:
         return Budget(max_tokens=self.max_tokens, max_cost=self.max_cost)
+
+
+    @property
+    def screenshot_mode(self) -> ScreenshotMode:
+        if isinstance(self.screenshots, bool):
+            return "steps" if self.screenshots else "off"
+        return self.screenshots
 
 
 class EmptyTask(ConfigError, ValueError):
@@ -146,6 +162,7 @@ class Agent:
         self._stop_requested = False
         self._acting: Action = Wait()  # the action being performed (what a page's dialog interrupts)
         self.trace: RunTrace | None = None
+        self._sees = sees_screenshots(planner)  # a vision model: an exact picture every step
 
     def stop(self) -> None:
         """Stop after the current action; the trace keeps every finished step."""
@@ -240,7 +257,7 @@ class Agent:
                     state: _RunState) -> None:
         timings: dict[str, float] = {}
         t = time.monotonic()
-        obs = await env.observe(screenshot=self.config.screenshots)
+        obs = await env.observe(screenshot=self._screenshot(state))
         obs.errors = list(state.last_errors)
         obs = await self._check_arrival(env, obs, state)
         timings["observe"] = time.monotonic() - t
@@ -301,6 +318,13 @@ class Agent:
             record.timings["act"] = time.monotonic() - t
         return None
 
+    def _screenshot(self, state: _RunState) -> Screenshot:
+        """Only when someone will look: the planner (exact pixels), or the trace's reader."""
+        if self._sees:
+            return True
+        mode = self.config.screenshot_mode
+        return "jpeg" if mode == "steps" or (mode == "failures" and state.failures) else False
+
     async def _check_arrival(self, env: Environment, obs: Observation, state: _RunState) -> Observation:
         """A redirect, meta refresh or new tab can land somewhere no action asked for.
 
@@ -320,7 +344,7 @@ class Agent:
                 return obs
         await env.perform(leave, obs)
         errors = [*obs.errors, f"left {obs.url}: {verdict.reason}"]
-        obs = await env.observe(screenshot=self.config.screenshots)
+        obs = await env.observe(screenshot=self._screenshot(state))
         obs.errors = errors
         state.previous_url = obs.url
         return obs
@@ -394,7 +418,7 @@ class Agent:
         if not self.config.verify:
             record.results.append(ActionResult(ok=True, detail="finished"))
             raise _Stop("done", "done", answer=action.answer, success=True)
-        final = obs if len(record.actions) == 1 else await env.observe()
+        final = obs if len(record.actions) == 1 else await env.observe(screenshot=self._sees)
         over = state.budget.refusal(state.usage, state.last_call, final.tokens,
                                     "the model's check of the answer")
         if over:

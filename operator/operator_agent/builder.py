@@ -17,6 +17,7 @@ from .permissions.vault import Vault
 from .planner.config import ModelConfig
 from .preferences import PreferenceStore
 from .protocols import Approver, Environment, Gate, Planner, PreferenceSource, RunHook, UserChannel
+from .types import ScreenshotMode
 
 
 def model_planner(*, vault: Vault | None = None, computer_use: bool = False, approver: Approver | None = None,
@@ -119,12 +120,14 @@ def build_agent(*, planner: Planner, start_url: str | None = None,
                 max_steps: int = 30, verify: bool = True, run_dir: Path | None = None,
                 perms: Permissions | None = None, prefs: PreferenceStore | None = None,
                 user: UserChannel | None = None, hooks: Sequence[RunHook] = (),
-                screenshots: bool = True, learn: bool = True, max_tokens: int | None = None,
-                max_cost: float | None = None) -> Agent:
+                screenshots: bool | ScreenshotMode = "steps", learn: bool = True,
+                max_tokens: int | None = None, max_cost: float | None = None) -> Agent:
     """The agent with its gate: the permission policy (permissions(), unless given), and
     the person's must/never preferences checked before each choice like a permission.
-    `learn`: log this run's choices into `prefs` for `prefs review`. `max_tokens`,
-    `max_cost` (USD): the run's budget, checked before each model call."""
+    `screenshots`: pictures in the trace ("steps", "failures", "off"; a planner that sees
+    screenshots gets them anyway). `learn`: log this run's choices into `prefs` for
+    `prefs review`. `max_tokens`, `max_cost` (USD): the run's budget, checked before each
+    model call."""
     from .preferences import Learner, LearningHook
 
     config = AgentConfig(max_steps=max_steps, verify=verify, run_dir=run_dir, screenshots=screenshots,

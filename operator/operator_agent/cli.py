@@ -7,32 +7,40 @@ task succeeded, 1 it did not, 2 bad input, 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import functools
 import importlib
-import inspect
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from pathlib import Path
-from typing import Any, NoReturn
-
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .budget import Budget, tokens, usd
-from .builder import Permissions
-from .planner.config import ModelConfig, add_model_flags, model_settings
-from .preferences import PreferenceStore
-from .protocols import ConfigError, ModelAccessError
-from .terminal import Progress, TerminalUser, console, exit_code, out, print_result
-from .types import RunResult, StepRecord, Usage
+
+# Only what every start needs is imported above: each command imports its own modules
+# (playwright, openai, pydantic models...) when it runs, so `--version` and `--help` stay fast.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .budget import Budget
+    from .builder import Permissions
+    from .types import RunResult, StepRecord, Usage
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line that says what to do, instead of usage + message.
         self.exit(2, f"operator: error: {message} (see `{self.prog} --help`)\n")
+
+
+@functools.cache
+def _console(stderr: bool = True) -> Console:
+    """terminal.py's consoles, made on first print: importing terminal would load the
+    preference store (and the openai client) for commands that need neither."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _browser_flags(p: argparse.ArgumentParser) -> None:
@@ -59,17 +67,17 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
                         "(models with a known price)")
     p.add_argument("--runs-dir", metavar="DIR", help="where run folders go (default: ./runs)")
     p.add_argument("--no-verify", action="store_true", help="skip the final verification call")
+    p.add_argument("--screenshots", choices=("steps", "failures", "off"), default="steps",
+                   help="pictures in the trace: every step (a small JPEG, the default), only after a "
+                        "failed step, or none (a vision model gets its own either way)")
     p.add_argument("--prefs-db", metavar="FILE",
                    help="the preference store (default: $OPERATOR_PREFS_DB or the user data folder)")
     add_policy_flags(p)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="operator", description="An agent that uses a browser the way a person does.")
-    parser.add_argument("--version", action="version", version=f"operator-agent {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _run_parser(run: argparse.ArgumentParser) -> None:
+    from .planner.config import add_model_flags
 
-    run = sub.add_parser("run", help="do a task in the browser")
     run.add_argument("task", help='what to do, in plain words, e.g. "buy a USB-C cable under $15"')
     run.add_argument("--url", help="page to start on")
     run.add_argument("--desktop", action="store_true",
@@ -79,28 +87,62 @@ def build_parser() -> argparse.ArgumentParser:
     _browser_flags(run)
     _run_flags(run)
 
-    demo = sub.add_parser("demo", help='the main job on the practice shop: "buy a USB-C cable under $15"')
+
+def _demo_parser(demo: argparse.ArgumentParser) -> None:
+    from .planner.config import add_model_flags
+
     add_model_flags(demo)
     _browser_flags(demo)
     _run_flags(demo)
 
-    obs = sub.add_parser("observe", help="print exactly what the agent sees on a page")
+
+def _observe_parser(obs: argparse.ArgumentParser) -> None:
     obs.add_argument("url")
     obs.add_argument("--json", action="store_true", help="the elements as JSON")
     obs.add_argument("--screenshot", metavar="FILE", help="also save a screenshot with the indexes marked")
     _browser_flags(obs)
 
-    rep = sub.add_parser("report", help="write a run's HTML report")
+
+def _report_parser(rep: argparse.ArgumentParser) -> None:
     rep.add_argument("run", help='a run folder, a run id, or "last"')
     rep.add_argument("--out", metavar="FILE")
     rep.add_argument("--runs-dir", metavar="DIR")
 
-    doc = sub.add_parser("doctor", help="check this machine: browser, tokenizer, model settings")
+
+def _doctor_parser(doc: argparse.ArgumentParser) -> None:
     doc.add_argument("--install", action="store_true", help="install a browser if none is found")
-    for name in EXTENSIONS:
-        # Feature modules add their own subcommands: add_commands(sub) sets `handler` on each.
-        importlib.import_module(name).add_commands(sub)
+
+
+def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. With `commands`, only those commands' parsers are built in full
+    (and only their modules imported); the others are listed by name and help, which is
+    all `operator --help` and a misspelt command need."""
+
+    def full(*names: str) -> bool:
+        return commands is None or any(n in commands for n in names)
+
+    parser = _Parser(prog="operator", description="An agent that uses a browser the way a person does.")
+    parser.add_argument("--version", action="version", version=f"operator-agent {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (help_, add_arguments) in CORE_COMMANDS.items():
+        p = sub.add_parser(name, help=help_)
+        if full(name):
+            add_arguments(p)
+    for module in EXTENSIONS:
+        listed = EXTENSION_COMMANDS.get(module)
+        if listed is None or full(*listed):  # a module missing from the index is always loaded
+            # Feature modules add their own subcommands: add_commands(sub) sets `handler` on each.
+            importlib.import_module(module).add_commands(sub)
+        else:
+            for name, help_ in listed.items():
+                sub.add_parser(name, help=help_)
     return parser
+
+
+def _command_in(argv: list[str]) -> list[str]:
+    """The command named in argv: the top level has only flags without values, so it is
+    the first word that is no flag (none for `operator --version`)."""
+    return [a for a in argv if not a.startswith("-")][:1]
 
 
 # --- commands ---------------------------------------------------------------
@@ -108,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _with_interrupts(agent: Any, coro: Awaitable[RunResult]) -> RunResult:
     """First Ctrl+C: stop after the current action. Second: stop at once."""
+    import asyncio
+
+    console = _console()
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(coro)
     presses = 0
@@ -148,6 +193,9 @@ class _Spend:
 
 def _print_spend(result: RunResult, spend: _Spend, budget: Budget) -> None:
     """Spend per step (tokens, and cost when the model has a price), then the total against the budget."""
+    from .budget import tokens, usd
+
+    console = _console()
     paid = [(n, u) for n, u in spend.steps if u.calls or tokens(u)]
     if paid:
         per = " · ".join(f"{n}: {tokens(u):,} tok" + (f" {usd(u.cost_usd)}" if u.cost_usd is not None else "")
@@ -158,17 +206,27 @@ def _print_spend(result: RunResult, spend: _Spend, budget: Budget) -> None:
 
 
 def _error_line(exc: Exception) -> None:
-    console.print(f"operator: error: {exc}", markup=False)
+    _console().print(f"operator: error: {exc}", markup=False)
 
 
 async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                      make_planner: Callable[[Permissions], Any],
                      overrides: dict[str, Any] | None = None, environment: Any = None) -> int:
+    import asyncio
+
+    from rich.markup import escape
+
+    from .budget import Budget
     from .builder import browser_options, build_agent, permissions
     from .permissions.commands import policy_overrides
+    from .preferences import PreferenceStore
+    from .protocols import ModelAccessError
     from .session import BrowserSession
+    from .terminal import Progress, TerminalUser, exit_code, print_result
     from .traces import TRACE_FILE, reserved_run_dir
     from .wire import wire_of
+
+    console = _console()
 
     # The folder is made now (its name is the audit log's run id) and removed again if
     # the run never starts, e.g. the browser or the start page does not open.
@@ -194,7 +252,7 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                                     verify=not args.no_verify, run_dir=run_dir,
                                     user=TerminalUser(prefs) if sys.stdin.isatty() else None,
                                     hooks=[Progress(prefs), spend], max_tokens=budget.max_tokens,
-                                    max_cost=budget.max_cost)
+                                    max_cost=budget.max_cost, screenshots=args.screenshots)
                 where = f"  [dim]({escape(url)})[/]" if url else ""
                 console.print(f"[bold]Task:[/] {escape(task)}{where}")
                 result = await _with_interrupts(agent, agent.run(task))
@@ -217,6 +275,9 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
 
 
 def _check_max_steps(args: argparse.Namespace) -> None:
+    from .budget import Budget
+    from .protocols import ConfigError
+
     if args.max_steps < 1:
         raise ConfigError("--max-steps must be at least 1")
     Budget(max_tokens=args.max_tokens, max_cost=args.max_cost)  # BadBudget: one line, exit 2
@@ -225,6 +286,8 @@ def _check_max_steps(args: argparse.Namespace) -> None:
 async def cmd_run(args: argparse.Namespace) -> int:
     from .agent import check_task
     from .builder import model_planner
+    from .planner.config import ModelConfig, model_settings
+    from .protocols import ConfigError
 
     check_task(args.task)  # a blank task is bad input: before a browser, a model or a run folder
     _check_max_steps(args)
@@ -273,8 +336,11 @@ async def cmd_demo(args: argparse.Namespace) -> int:
     from operator_bench.sites import PracticeSites
 
     from .builder import model_planner
+    from .planner.config import ModelConfig, model_settings
+    from .protocols import ConfigError
 
     _check_max_steps(args)
+    console = _console()
 
     try:
         ModelConfig.resolve(**model_settings(args))
@@ -316,6 +382,7 @@ async def cmd_observe(args: argparse.Namespace) -> int:
     from .perception.marks import draw_marks
     from .session import BrowserSession
 
+    console, out = _console(), _console(stderr=False)
     options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
     async with BrowserSession.open(options, start_url=_normalise_url(args.url)) as env:
         obs = await env.observe(screenshot=bool(args.screenshot))
@@ -337,15 +404,19 @@ async def cmd_report(args: argparse.Namespace) -> int:
 
     run_dir = find_run(args.run, Path(args.runs_dir) if args.runs_dir else None)
     path = write_report(run_dir, Path(args.out) if args.out else None)
-    out.print(str(path))
+    _console(stderr=False).print(str(path))
     return 0
 
 
 async def cmd_doctor(args: argparse.Namespace) -> int:
+    import asyncio
+
     from .launch import ensure_chromium, find_chromium
     from .planner.config import ModelConfig
-    from .tokens import count_tokens
+    from .protocols import ConfigError
+    from .tokens import tokenizer_available
 
+    console = _console()
     ok = True
     try:
         # Probing Playwright's own browser uses its sync API: keep it off the event loop.
@@ -355,8 +426,9 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         ok = False
         console.print(f"[red]✗[/] browser: {exc}")
-    _, estimated = count_tokens("hello")
-    console.print(f"[green]✓[/] token counts: {'estimated (no tiktoken cache)' if estimated else 'tiktoken'}")
+    # Whether counts would be exact, without loading the tokenizer: nothing is counted here.
+    exact = tokenizer_available()
+    console.print(f"[green]✓[/] token counts: {'tiktoken' if exact else 'estimated (no tiktoken cache)'}")
     try:
         cfg = ModelConfig.resolve()
         console.print(f"[green]✓[/] model: {cfg.model} at {cfg.base_url or 'the OpenAI API'}")
@@ -373,6 +445,19 @@ def _normalise_url(url: str) -> str:
     return "https://" + url
 
 
+# The agent's own commands, in --help's order: the help line, and what adds the arguments.
+CORE_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "run": ("do a task in the browser", _run_parser),
+    "demo": ('the main job on the practice shop: "buy a USB-C cable under $15"', _demo_parser),
+    "observe": ("print exactly what the agent sees on a page", _observe_parser),
+    "report": ("write a run's HTML report", _report_parser),
+    "doctor": ("check this machine: browser, tokenizer, model settings", _doctor_parser),
+}
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+    "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,
+}
+
 # Modules with `add_commands(subparsers)`; each parser sets handler=fn(args) -> exit code
 # (async, or plain when the command blocks and owns Ctrl+C itself). `operator sites` comes
 # from the bench (operator_bench), registered by name like the agent's own commands.
@@ -380,13 +465,37 @@ EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_bench.
                          "operator_agent.preferences.commands", "operator_agent.skills.commands",
                          "operator_agent.evals.commands"]
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
-    "run": cmd_run, "demo": cmd_demo, "observe": cmd_observe, "report": cmd_report, "doctor": cmd_doctor,
+# The commands each extension adds, with their help lines, so that listing them does not
+# import the module (and all it imports). A module not listed here is imported at every
+# start. tests/test_startup.py checks these against the modules' own parsers.
+EXTENSION_COMMANDS: dict[str, dict[str, str]] = {
+    "operator_agent.permissions.commands": {
+        "audit": "list the permission decisions of past runs",
+        "vault": "secrets the agent may type, bound to the sites they belong to",
+    },
+    "operator_bench.sites.serve": {"sites": "the bundled practice shop and flight site"},
+    "operator_agent.preferences.commands": {"prefs": "how you like things done: add, list, forget, review"},
+    "operator_agent.skills.commands": {
+        "record": "record a demonstration in a visible browser (then: operator learn)",
+        "learn": "turn a recording into a skill file (NAME.yaml among the skills)",
+        "skill": "run, list or show taught skills",
+    },
+    "operator_agent.evals.commands": {
+        "eval": "run task suites (practice sites, MiniWoB++) and report on them",
+    },
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Only the named command's parser is built in full, so it imports no other command's
+    # modules; the rest is imported after parsing, which `--version` and `--help` end in.
+    args = build_parser(_command_in(argv)).parse_args(argv)
+    import asyncio
+    import inspect
+
+    from .protocols import ConfigError
+
     try:
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         if inspect.iscoroutinefunction(handler):
@@ -396,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         _error_line(exc)
         return 2
     except KeyboardInterrupt:
-        console.print("interrupted")
+        _console().print("interrupted")
         return 130
 
 

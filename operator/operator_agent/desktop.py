@@ -50,7 +50,7 @@ from .perception.screen import (
 from .perception.serialize import element_line, header_lines
 from .protocols import ConfigError
 from .tokens import count_tokens
-from .types import Action, ActionResult, Element, Observation, Tab
+from .types import Action, ActionResult, Element, Observation, Screenshot, Tab
 
 T = TypeVar("T")
 
@@ -93,7 +93,7 @@ class DesktopPerceiver:
     def key_window(self) -> Window | None:
         return self.window_list.key_window()
 
-    def observe(self, *, screenshot: bool = False) -> Observation:
+    def observe(self, *, screenshot: Screenshot = False) -> Observation:
         image = self.capture.grab()
         gray = to_gray(image)
         controls = find_controls(gray)
@@ -260,7 +260,7 @@ class DesktopSession:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, lambda: fn(*args, **kwargs))
 
-    async def observe(self, *, screenshot: bool = False) -> Observation:
+    async def observe(self, *, screenshot: Screenshot = False) -> Observation:
         obs = await self._call(self.perceiver.observe, screenshot=screenshot)
         obs.actions = sorted(self.actions)
         return obs

@@ -12,6 +12,7 @@ from .types import (
     PlannerOutput,
     PreferenceNote,
     RunResult,
+    Screenshot,
     StepRecord,
     Usage,
     Verdict,
@@ -42,19 +43,30 @@ class ModelAccessError(ConfigError):
 
 @runtime_checkable
 class Environment(Protocol):
-    """What the agent looks at and acts on: a browser, or a desktop."""
+    """What the agent looks at and acts on: a browser, or a desktop.
 
-    async def observe(self, *, screenshot: bool = False) -> Observation: ...
+    observe(screenshot=True) adds a PNG, exact pixels (for a model); screenshot="jpeg" a
+    cheaper picture for people (traces), where the environment has one (else a PNG)."""
+
+    async def observe(self, *, screenshot: Screenshot = False) -> Observation: ...
 
     async def perform(self, action: Action, observation: Observation) -> ActionResult: ...
 
 
 class Planner(Protocol):
+    """Decides each step. A planner that looks at screenshots says so with a true attribute
+    `sees_screenshots` (see sees_screenshots()): it then gets an exact PNG every step."""
+
     async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
                      preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput: ...
 
     async def verify(self, task: str, observation: Observation,
                      answer: str) -> tuple[Verification, Usage]: ...
+
+
+def sees_screenshots(planner: object) -> bool:
+    """Whether this planner looks at the screenshot (a vision or computer-use model)."""
+    return bool(getattr(planner, "sees_screenshots", False))
 
 
 class PreferenceSource(Protocol):

@@ -16,7 +16,7 @@ from .permissions.egress import Leak, SecretScanner
 from .permissions.payment_wire import PaymentWire
 from .permissions.vault import Vault
 from .protocols import ConfigError
-from .types import Action, ActionResult, Observation, Verdict
+from .types import Action, ActionResult, Observation, Screenshot, Verdict
 
 
 class BrowserSession:
@@ -91,7 +91,7 @@ class BrowserSession:
             raise ConfigError(f"cannot open {url}: {reason} (is the site up and the address right?)") from exc
         await self.executor.settle()
 
-    async def observe(self, *, screenshot: bool = False) -> Observation:
+    async def observe(self, *, screenshot: Screenshot = False) -> Observation:
         page = await self.executor.ensure_page()
         obs = await self.perceiver.observe(page, screenshot=screenshot)
         obs.actions = sorted(self.actions)

@@ -8,6 +8,7 @@ so. At run time the model's own reported usage is the authority.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from functools import lru_cache
@@ -25,10 +26,21 @@ def _cache_dir() -> str:
             or os.path.join(tempfile.gettempdir(), "data-gym-cache"))
 
 
+def _cached(name: str) -> bool:
+    key = _CACHE_KEYS.get(name)
+    return key is not None and os.path.isfile(os.path.join(_cache_dir(), key))
+
+
+def tokenizer_available(encoding: str = "o200k_base") -> bool:
+    """Whether count_tokens would count exactly, answered without loading the tokenizer
+    (that takes a quarter of a second or more): its cache file is there and tiktoken installed."""
+    return _cached(encoding) and importlib.util.find_spec("tiktoken") is not None
+
+
 @lru_cache(maxsize=4)
 def _encoding(name: str) -> Any | None:
-    key = _CACHE_KEYS.get(name)
-    if key is None or not os.path.isfile(os.path.join(_cache_dir(), key)):
+    # Loaded on the first count that needs it, never at import: most commands count nothing.
+    if not _cached(name):
         return None
     try:
         import tiktoken

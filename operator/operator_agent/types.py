@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Model(BaseModel):
@@ -54,6 +54,14 @@ class Tab(_Model):
     url: str
     active: bool = False
     bbox: BBox | None = None  # desktop: the window on screen (tabs are then listed topmost first)
+
+
+# What observe() is asked for: no picture, an exact PNG (True: for a model), or a cheaper
+# JPEG for people (traces); an environment without a cheaper format gives its PNG.
+Screenshot = bool | Literal["jpeg"]
+# Pictures in a run's trace: every step, only after a failed step, none.
+ScreenshotMode = Literal["steps", "failures", "off"]
+SCREENSHOT_MODES: tuple[ScreenshotMode, ...] = ("steps", "failures", "off")
 
 
 class Observation(_Model):
@@ -184,6 +192,32 @@ class Done(_Model):
     success: bool = True
 
 
+# Modifier keys a pixel action may hold down, as the model may name them -> the name used here.
+MODIFIERS = {"shift": "Shift", "control": "Control", "ctrl": "Control", "alt": "Alt", "option": "Alt",
+             "meta": "Meta", "cmd": "Meta", "command": "Meta", "super": "Meta", "win": "Meta"}
+
+
+def held_keys(hold: str) -> list[str]:
+    """ "ctrl+Shift" -> ["Control", "Shift"]; ValueError for a key that is not a modifier."""
+    names = [k.strip() for k in hold.replace(" ", "+").split("+") if k.strip()]
+    bad = [k for k in names if k.lower() not in MODIFIERS]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not a modifier key: hold only Shift, Control, Alt or Meta")
+    return list(dict.fromkeys(MODIFIERS[k.lower()] for k in names))
+
+
+_HOLD = 'Modifier keys held down meanwhile, e.g. "Shift" or "Control+Shift"; empty for none.'
+
+
+class _Holds(_Model):
+    """A pixel action that may hold modifier keys down while it acts (its `hold` field, last)."""
+
+    @field_validator("hold", check_fields=False)
+    @classmethod
+    def _modifiers_only(cls, hold: str) -> str:
+        return "+".join(held_keys(hold))
+
+
 class MoveMouse(_Model):
     """Move the mouse (hover) onto the element with this index, or to pixel x, y of the screenshot."""
 
@@ -193,7 +227,7 @@ class MoveMouse(_Model):
     y: int | None = None
 
 
-class ClickAt(_Model):
+class ClickAt(_Holds):
     """Click at pixel x, y of the screenshot (0, 0 is its top left), where no listed element fits:
     a canvas, a drawing, a spot on a slider."""
 
@@ -202,9 +236,10 @@ class ClickAt(_Model):
     y: int
     button: Literal["left", "right", "middle"] = "left"
     double: bool = False
+    hold: str = Field(default="", description=_HOLD)
 
 
-class Drag(_Model):
+class Drag(_Holds):
     """Hold the button down on one element (from_index) or pixel (from_x, from_y), move to another
     (to_index, or to_x, to_y) and release it there: sliders, drag and drop, drawing."""
 
@@ -216,6 +251,7 @@ class Drag(_Model):
     to_x: int | None = None
     to_y: int | None = None
     button: Literal["left", "right", "middle"] = "left"
+    hold: str = Field(default="", description=_HOLD)
 
 
 class TypeAt(_Model):

@@ -20,6 +20,7 @@ from operator_agent.types import (
     Select,
     SwitchTab,
     Type,
+    TypeAt,
     Wait,
 )
 from operator_bench.testing.script import find_index
@@ -78,6 +79,31 @@ async def test_coordinate_actions(desktop: Any, form_app: Any) -> None:
     assert _value(obs.text, "Email") == "hello"
 
 
+async def test_type_at_a_point_and_keys_held_during_a_click(desktop: Any, form_app: Any) -> None:
+    obs = await desktop.observe()
+    email = obs.element(find_index(obs.text, "Email", "textbox"))
+    assert email is not None and email.bbox is not None
+    cx, cy = (round(v) for v in email.bbox.center)
+    result = await desktop.perform(TypeAt(x=cx, y=cy, text="hello world"), obs)
+    assert result.ok and result.detail == f"typed 11 characters at ({cx}, {cy})"
+    obs = await desktop.observe()
+    assert _value(obs.text, "Email") == "hello world"
+
+    # The caret to the start, then a click holding Shift at the end selects all of it: BackSpace
+    # empties the field (a click without Shift would only move the caret).
+    left, right = int(email.bbox.x) + 3, int(email.bbox.x + email.bbox.width) - 4
+    assert (await desktop.perform(ClickAt(x=left, y=cy), obs)).ok
+    result = await desktop.perform(ClickAt(x=right, y=cy, hold="Shift"), obs)
+    assert result.ok and result.detail == f"clicked at ({right}, {cy}) holding Shift"
+    assert (await desktop.perform(Press(keys="BackSpace"), obs)).ok
+    obs = await desktop.observe()
+    assert _value(obs.text, "Email") == ""
+    # Shift was let go: typing now writes small letters.
+    assert (await desktop.perform(TypeAt(x=cx, y=cy, text="abc", clear=False), obs)).ok
+    obs = await desktop.observe()
+    assert _value(obs.text, "Email") == "abc"
+
+
 async def test_mistakes_are_reported_not_raised(desktop: Any, form_app: Any) -> None:
     obs = await desktop.observe()
     cases = [
@@ -88,6 +114,7 @@ async def test_mistakes_are_reported_not_raised(desktop: Any, form_app: Any) -> 
         (Press(keys="Control+Nope"), "unknown key"),
         (SwitchTab(tab=5), "no window 5"),
         (Drag(from_index=1), "to_index or both to_x and to_y"),
+        (TypeAt(x=300, y=300, text="{{secret:db}}"), "only filled in by type with the field's index"),
     ]
     for action, message in cases:
         result = await desktop.perform(action, obs)

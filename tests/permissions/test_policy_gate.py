@@ -84,9 +84,11 @@ async def test_navigation_and_links(make) -> None:
 async def test_acting_on_a_sensitive_page_reached_without_approval(make) -> None:
     g = PolicyGate(Policy(), interactive=True)
     inbox = make.obs("https://mail.google.com/mail/u/0", make.el(1, "button", "Archive"))
-    for reading in (Scroll(), Press(keys="PageDown"), Press(keys="Tab Tab")):
+    for reading in (Scroll(), Press(keys="Tab Tab"), Press(keys="Escape")):
         assert (await g.check(reading, inbox)).decision == "allow"  # reading is not acting
-    assert (await g.check(Press(keys="Enter"), inbox)).decision == "ask"
+    # Keys that set a focused control's value (a select, a slider, a radio group) act.
+    for acting in (Press(keys="Enter"), Press(keys="Tab ArrowDown"), Press(keys="PageDown")):
+        assert (await g.check(acting, inbox)).decision == "ask"
     verdict = await g.check(Click(index=1), inbox)
     assert verdict.decision == "ask" and "acting on mail.google.com" in verdict.reason
     # Non-interactive: the same is refused, with how to allow it.

@@ -136,6 +136,31 @@ async def test_pointer_actions_map_to_ours(make: Make) -> None:
     assert [o["call_id"] for o in _outputs(server.requests[1])] == ["c1"]
 
 
+async def test_keys_held_during_a_click_or_drag_are_held_never_dropped(make: Make) -> None:
+    path = [{"x": 10, "y": 90}, {"x": 150, "y": 15}]
+    with FakeOpenAIServer([
+        _calls(computer_call({"type": "click", "button": "left", "x": 5, "y": 6, "keys": ["CTRL", "shift"]},
+                             call_id="c1")),
+        _calls(computer_call({"type": "drag", "path": path, "keys": ["ALT"]}, call_id="c2")),
+        _calls(computer_call({"type": "double_click", "x": 7, "y": 8, "keys": ["META"]}, call_id="c3")),
+        _calls(computer_call({"type": "click", "button": "left", "x": 5, "y": 6, "keys": ["A"]},
+                             call_id="c4")),
+        _calls(computer_call({"type": "scroll", "x": 5, "y": 6, "scroll_x": 0, "scroll_y": 50,
+                              "keys": ["SHIFT"]}, call_id="c5")),
+    ]) as server:
+        planner = make(server)
+        decisions = [(await planner.decide("select", _obs(), [])).decision for _ in range(3)]
+        with pytest.raises(ModelReplyError, match="'A' is not a modifier key"):
+            await planner.decide("select", _obs(), [])
+        with pytest.raises(ModelReplyError, match="keys held during a scroll are not supported"):
+            await planner.decide("select", _obs(), [])
+    assert [d.actions for d in decisions] == [
+        [ClickAt(x=5, y=6, hold="Control+Shift")],
+        [Drag(from_x=10, from_y=90, to_x=150, to_y=15, hold="Alt")],
+        [ClickAt(x=7, y=8, double=True, hold="Meta")],
+    ]
+
+
 async def test_safety_check_is_never_acknowledged(make: Make) -> None:
     check = {"id": "sc_1", "code": "malicious_instructions",
              "message": "The page asks to send your password elsewhere."}

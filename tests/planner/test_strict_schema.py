@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from operator_agent.actions import decision_model, performed_in
 from operator_agent.planner.messages import action_types
 from operator_agent.planner.parsing import parse_reply
 from operator_agent.planner.schema import STRICT_KEYWORDS, strict_model_schema, strict_schema
@@ -64,7 +65,8 @@ def walk(node: dict[str, Any], defs: dict[str, Any], path: str, depth: int, seen
     return count
 
 
-@pytest.mark.parametrize("model", [Decision, Verification, Drafts], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("model", [Decision, decision_model(performed_in("desktop")), Verification, Drafts],
+                         ids=["Decision", "Decision-desktop", "Verification", "Drafts"])
 def test_the_strict_schema_passes_every_strict_mode_rule(model: type[BaseModel]) -> None:
     schema = strict_model_schema(model)
     assert schema.get("type") == "object" and "anyOf" not in schema  # the root is an object

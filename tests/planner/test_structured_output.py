@@ -9,6 +9,7 @@ import json
 import pytest
 from planner_wire import CLICK, CLICKED, OBS, PlannerFactory, forced, json_schema, system, tool, turns
 
+from operator_agent.actions import performed_in
 from operator_agent.planner.schema import strict_model_schema
 from operator_agent.types import Click, Decision, Done, Scroll, UseSkill, Verification
 from operator_bench.testing.fake_openai import FakeOpenAIServer, Fault, Reply
@@ -33,6 +34,27 @@ async def test_strict_json_schema_is_sent_and_accepted(
     assert check["strict"] is True and check["schema"] == strict_model_schema(Verification)
     assert planner.output_mode == "json_schema" and planner.structured_outputs is True
     assert out.usage.calls == 1 and out.usage.retries == 0
+
+
+async def test_the_schema_offers_only_what_the_environment_performs(
+        api: str, server: FakeOpenAIServer, planner_for: PlannerFactory,
+) -> None:
+    """On the desktop (no address bar) the schema has no navigate: a strict server cannot
+    produce one, and a server that ignores the schema gets the repair with the allowed ones."""
+    desktop = OBS.model_copy(update={"url": "desktop://:99/Form", "actions": sorted(performed_in("desktop"))})
+    navigate = {"reasoning": "go there", "actions": [{"action": "navigate", "url": "https://a.test/"}]}
+    server.push(navigate, CLICK, CLICK)
+    planner = planner_for(server)
+    out = await planner.decide("t", desktop, [])
+    assert out.decision.actions == CLICKED and out.usage.repairs == 1
+    assert type(out.decision) is Decision  # the loop gets the one Decision type back
+    sent = json.dumps(json_schema(server.requests[0]))
+    assert '"click_at"' in sent and '"type_at"' in sent and '"done"' in sent
+    assert '"navigate"' not in sent and '"upload"' not in sent and '"close_tab"' not in sent
+    assert "'navigate'" in turns(server.requests[1])[-1][1]  # the model is told what was wrong
+    # In a browser every action is offered: the whole Decision schema.
+    await planner.decide("t", OBS.model_copy(update={"actions": sorted(performed_in("browser"))}), [])
+    assert json_schema(server.requests[2])["schema"] == strict_model_schema(Decision)
 
 
 @pytest.mark.parametrize("quirk", [{"structured_outputs": False}, {"strict": False}],

@@ -18,7 +18,7 @@ from playwright.async_api import Page
 
 from ..localserver import LocalServer
 from ..protocols import ConfigError, Environment
-from ..types import Action, ActionResult, Observation
+from ..types import Action, ActionResult, Observation, Screenshot
 
 ENDED_NOTE = "(The task page has ended this episode: it accepts no more input. Finish now.)"
 DRAWN_NOTE = ("(Nothing on this page is listed as an element: it is drawn (SVG, canvas) or moved by the "
@@ -110,10 +110,10 @@ class MiniWobEnvironment:
         self.page = page
         self.actions: frozenset[str] = getattr(inner, "actions", frozenset())  # the browser's
 
-    async def observe(self, *, screenshot: bool = False) -> Observation:
+    async def observe(self, *, screenshot: Screenshot = False) -> Observation:
         obs = await self.inner.observe(screenshot=screenshot)
-        if not obs.elements and obs.screenshot is None:
-            obs = await self.inner.observe(screenshot=True)
+        if not obs.elements and (obs.screenshot is None or screenshot == "jpeg"):
+            obs = await self.inner.observe(screenshot=True)  # exact pixels, for the model
         if not obs.elements:
             obs.text = f"{obs.text}\n{DRAWN_NOTE}"
         if not self.page.is_closed() and (await read_reward(self.page)).done:

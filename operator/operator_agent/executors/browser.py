@@ -9,10 +9,8 @@ model reads next step; only our own bugs raise.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from dataclasses import dataclass
 
-from playwright.async_api import BrowserContext, Page, Request
+from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -42,6 +40,9 @@ from ..types import (
 )
 from .dialogs import DialogWatch
 from .pointer import Pointer, is_pixel_action, target_of
+from .settle import Mark, NetworkWatch, SettleOptions, Settler
+
+__all__ = ["BrowserExecutor", "SettleOptions"]
 
 # Where the form around a field submits: its action and every submitter's formaction.
 _FORM_TARGETS_JS = """el => {
@@ -56,23 +57,6 @@ _FORM_TARGETS_JS = """el => {
   return urls;
 }"""
 
-# Long-lived connections never go quiet; waiting on them would always hit the cap.
-_IGNORED_RESOURCES = {"websocket", "eventsource", "media", "ping"}
-
-# Resolves when the DOM has had no mutations for `quiet` ms, or after `cap` ms.
-_DOM_QUIET_JS = """([quiet, cap]) => new Promise(resolve => {
-  let timer = null;
-  const done = () => { obs.disconnect(); clearTimeout(capTimer); resolve(true); };
-  const obs = new MutationObserver(muts => {
-    if (muts.every(m => m.type === 'attributes' && m.attributeName === 'data-oa')) return;
-    clearTimeout(timer); timer = setTimeout(done, quiet);
-  });
-  obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  const capTimer = setTimeout(done, cap);
-  timer = setTimeout(done, quiet);
-})"""
-
-
 # Resolves true on the first real DOM change, false after `cap` ms.
 _DOM_CHANGE_JS = """cap => new Promise(resolve => {
   const obs = new MutationObserver(muts => {
@@ -82,65 +66,6 @@ _DOM_CHANGE_JS = """cap => new Promise(resolve => {
   obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
   const t = setTimeout(() => { obs.disconnect(); resolve(false); }, cap);
 })"""
-
-
-@dataclass(kw_only=True)
-class SettleOptions:
-    """How long to wait for the page to settle after an action (milliseconds)."""
-
-    navigation_cap: int = 15_000
-    network_quiet: int = 150
-    network_cap: int = 3_000
-    dom_quiet: int = 100
-    dom_cap: int = 2_000
-    action_timeout: int = 5_000
-    # The whole action, whatever it awaits (a page script that never returns, a dialog): a
-    # stuck page ends as a failed action the model hears about, never as a hang.
-    whole_action_cap: int = 60_000
-
-
-class _NetworkWatch:
-    """Counts a page's in-flight requests so we can wait for the network to go quiet."""
-
-    def __init__(self) -> None:
-        self.pending: set[Request] = set()
-        self.changed = asyncio.Event()
-        self.navigations = 0  # of the main frame: a new document means stale indexes
-
-    def attach(self, page: Page) -> None:
-        page.on("request", self._start)
-        page.on("requestfinished", self._end)
-        page.on("requestfailed", self._end)
-        page.on("framenavigated", lambda frame: self._navigated(page, frame))
-
-    def _navigated(self, page: Page, frame: object) -> None:
-        if frame is page.main_frame:
-            self.navigations += 1
-
-    def _start(self, request: Request) -> None:
-        if request.resource_type not in _IGNORED_RESOURCES:
-            self.pending.add(request)
-            self.changed.set()
-
-    def _end(self, request: Request) -> None:
-        self.pending.discard(request)
-        self.changed.set()
-
-    async def quiet(self, quiet_ms: int, cap_ms: int) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + cap_ms / 1000
-        while loop.time() < deadline:
-            self.changed.clear()
-            if not self.pending:
-                try:  # quiet unless something starts within the window
-                    await asyncio.wait_for(self.changed.wait(), quiet_ms / 1000)
-                except TimeoutError:
-                    return
-            else:
-                try:
-                    await asyncio.wait_for(self.changed.wait(), max(0.0, deadline - loop.time()))
-                except TimeoutError:
-                    return
 
 
 def _first_line(exc: BaseException) -> str:
@@ -162,7 +87,8 @@ class BrowserExecutor:
         self.perceiver = perceiver
         self.settle_options = settle or SettleOptions()
         self.pointer = Pointer(perceiver, timeout_ms=self.settle_options.action_timeout)
-        self._watches: dict[Page, _NetworkWatch] = {}
+        self.settler = Settler(context, self.settle_options)
+        self._watches: dict[Page, NetworkWatch] = {}
         self._new_pages: list[Page] = []
         pages = context.pages
         self.page: Page = pages[-1] if pages else None  # type: ignore[assignment]
@@ -179,7 +105,7 @@ class BrowserExecutor:
 
     def _watch(self, page: Page) -> None:
         if page not in self._watches:
-            watch = _NetworkWatch()
+            watch = NetworkWatch()
             watch.attach(page)
             self._watches[page] = watch
             self.dialogs.attach(page)
@@ -187,25 +113,16 @@ class BrowserExecutor:
     def _on_new_page(self, page: Page) -> None:
         self._watch(page)
         self._new_pages.append(page)
+        for watch in self._watches.values():  # a settle waiting for this tab wakes up
+            watch.changed.set()
 
     # --- settling ------------------------------------------------------------
 
-    async def settle(self) -> None:
-        """Wait until navigation, network and DOM are quiet, each with a cap."""
-        o = self.settle_options
+    async def settle(self, mark: Mark | None = None) -> None:
+        """Wait for what happened since `mark` (None: since the document began) to finish:
+        navigation, requests, short timers, DOM changes (settle.py), each with a cap."""
         page = await self.ensure_page()
-        with contextlib.suppress(PlaywrightError):  # a slow page is observed as it is
-            await page.wait_for_load_state("domcontentloaded", timeout=o.navigation_cap)
-        await self._watches[page].quiet(o.network_quiet, o.network_cap)
-        for _ in range(2):  # a navigation may replace the document under us once
-            try:
-                await page.evaluate(_DOM_QUIET_JS, [o.dom_quiet, o.dom_cap])
-                return
-            except PlaywrightError:
-                try:
-                    await page.wait_for_load_state("domcontentloaded", timeout=o.navigation_cap)
-                except PlaywrightError:
-                    return
+        await self.settler.settle(page, self._watches[page], mark, opened=lambda: bool(self._new_pages))
 
     # --- actions -------------------------------------------------------------
 
@@ -217,7 +134,8 @@ class BrowserExecutor:
         before = self._watches[page].navigations
         cap = self.settle_options.whole_action_cap / 1000
         earlier = self.dialogs.take()  # opened by the page between actions
-        result = await self._perform(action, page, observation, target, before, cap)
+        mark = await self.settler.mark(page, self._watches[page])
+        result = await self._perform(action, page, observation, target, before, cap, mark)
         notes = [f"before this action, {d.describe()}" for d in earlier]
         notes += [d.describe() for d in self.dialogs.take()]
         if notes:  # the model hears of every dialog, and of how it was answered
@@ -229,7 +147,7 @@ class BrowserExecutor:
         return result
 
     async def _perform(self, action: Action, page: Page, observation: Observation, target: Element | None,
-                       before: int, cap: float) -> ActionResult:
+                       before: int, cap: float, mark: Mark) -> ActionResult:
         try:
             detail = await asyncio.wait_for(self._dispatch(action, page, observation), cap)
         except TimeoutError:
@@ -241,7 +159,7 @@ class BrowserExecutor:
             return ActionResult(ok=False, target=target, error=self._explain_timeout(action, exc))
         except PlaywrightError as exc:
             return ActionResult(ok=False, target=target, error=self._explain(action, exc))
-        await self.settle()
+        await self.settle(mark)
         if await self._follow_new_tab():
             await self.settle()
         changed = self.page is not page or self._watches[page].navigations != before

@@ -19,6 +19,8 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,12 +40,14 @@ from ..types import (
     Navigate,
     Observation,
     Press,
+    Screenshot,
     Scroll,
     Select,
     SwitchTab,
     Type,
     Upload,
     Wait,
+    held_keys,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +65,7 @@ class Screen(Protocol):
 
     def grab(self) -> np.ndarray: ...
 
-    def observe(self, *, screenshot: bool = False) -> Observation: ...
+    def observe(self, *, screenshot: Screenshot = False) -> Observation: ...
 
     def windows(self) -> list[Window]: ...
 
@@ -140,6 +144,13 @@ def load_pyautogui(display: str) -> ModuleType:
     pyautogui.FAILSAFE = True
     pyautogui.FAILSAFE_POINTS[:] = [(0, 0), (0, h - 1), (w - 1, 0), (w - 1, h - 1)]
     return pyautogui
+
+
+_MODIFIER_KEYS = {"Shift": "shift", "Control": "ctrl", "Alt": "alt", "Meta": "win"}  # -> pyautogui
+
+
+def _held(hold: str) -> str:
+    return f" holding {hold}" if hold else ""
 
 
 def _norm(text: str) -> str:
@@ -242,16 +253,25 @@ class DesktopExecutor:
             x, y = self._xy(action.x, action.y)
             self._aim(obs, x, y)
             double = bool(getattr(action, "double", False))
-            g.click(x, y, clicks=2 if double else 1, interval=0.05, button=getattr(action, "button", "left"))
-            return f"clicked at ({x}, {y})"
+            with self._holding(action.hold):
+                g.click(x, y, clicks=2 if double else 1, interval=0.05, button=action.button)
+            return f"clicked at ({x}, {y}){_held(action.hold)}"
+        if name == "type_at":
+            x, y = self._xy(action.x, action.y)
+            if has_placeholder(action.text):  # the gate refuses it too: only a Type by index fills them
+                raise ActionError("secret placeholders are only filled in by type with the field's index")
+            window = self._aim(obs, x, y)
+            self._type_into(x, y, window, action.text, clear=action.clear, submit=action.submit)
+            return f"typed {len(action.text)} characters at ({x}, {y})"
         if name == "drag":
             x0, y0 = self._where(obs, action, "from_")
             x1, y1 = self._where(obs, action, "to_")
             self._aim(obs, x0, y0, index=getattr(action, "from_index", None))
             self._aim(obs, x1, y1, index=getattr(action, "to_index", None))
-            g.moveTo(x0, y0)
-            g.dragTo(x1, y1, duration=0.3, button=getattr(action, "button", "left"))
-            return f"dragged from ({x0}, {y0}) to ({x1}, {y1})"
+            with self._holding(action.hold):
+                g.moveTo(x0, y0)
+                g.dragTo(x1, y1, duration=0.3, button=action.button)
+            return f"dragged from ({x0}, {y0}) to ({x1}, {y1}){_held(action.hold)}"
         raise ActionError(f"the desktop cannot perform {name!r}")
 
     # --- targets ------------------------------------------------------------------------
@@ -322,10 +342,17 @@ class DesktopExecutor:
     # --- typing, choosing, scrolling ----------------------------------------------------
 
     def _type(self, action: Type, obs: Observation) -> str:
-        g = self.gui
         x, y = self._point(obs, action.index)
         window = self._aim(obs, x, y, index=action.index)  # the field's window, not the focused one
         text = self._substitute(action.text, obs, action.index, window)
+        self._type_into(x, y, window, text, clear=action.clear, submit=action.submit,
+                        secret=has_placeholder(action.text))
+        return f"typed {len(action.text)} characters into [{action.index}]"
+
+    def _type_into(self, x: int, y: int, window: Window | None, text: str, *, clear: bool, submit: bool,
+                   secret: bool = False) -> None:
+        """Click the field at (x, y), wait for its window to take the keys, then type."""
+        g = self.gui
         mapping = getattr(sys.modules.get("pyautogui._pyautogui_x11"), "keyboardMapping", None)
         if mapping is not None:
             bad = sorted({c for c in text if mapping.get(c) is None and c not in "\n\t"})
@@ -333,17 +360,30 @@ class DesktopExecutor:
                 raise ActionError("cannot type " + ", ".join(repr(c) for c in bad[:5])
                                   + " with this keyboard layout (only what the keys have)")
         g.click(x, y)
-        self._keys_to(window, secret=has_placeholder(action.text))
-        if action.clear:
+        self._keys_to(window, secret=secret)
+        if clear:
             # To the end, select to the start, delete: works in Tk, GTK and Qt fields alike
             # (Control+A is "start of line" in Tk and Emacs-style bindings).
             g.press("end")
             g.hotkey("shift", "home")
             g.press("backspace")
         g.write(text)
-        if action.submit:
+        if submit:
             g.press("enter")
-        return f"typed {len(action.text)} characters into [{action.index}]"
+
+    @contextmanager
+    def _holding(self, hold: str) -> Iterator[None]:
+        """Modifier keys down for the block, released whatever happens in it."""
+        keys = [_MODIFIER_KEYS[k] for k in held_keys(hold)]
+        pressed: list[str] = []
+        try:
+            for key in keys:
+                self.gui.keyDown(key)
+                pressed.append(key)
+            yield
+        finally:
+            for key in reversed(pressed):
+                self.gui.keyUp(key)
 
     def _substitute(self, text: str, obs: Observation, index: int, window: Window | None) -> str:
         """Placeholders filled in only when the field's window is bound to the secret, both

@@ -14,13 +14,16 @@ clicked, as the desktop refuses a window that moved under the point.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from playwright.async_api import Frame, Page
 
 from ..perception.browser import STAMP_ATTR, DomPerceiver
 from ..permissions.detectors import points
 from ..permissions.detectors.elements import host_of
 from ..protocols import ActionError
-from ..types import Action, ClickAt, Drag, Element, MoveMouse, Observation, Scroll, TypeAt
+from ..types import Action, ClickAt, Drag, Element, MoveMouse, Observation, Scroll, TypeAt, held_keys
 
 _FRAME_DEPTH = 8  # frames inside frames: deeper than this, what is hit is not followed
 
@@ -91,21 +94,23 @@ class Pointer:
         match action:
             case ClickAt():
                 x, y = await self._aim(page, obs, action.x, action.y)
-                if action.double:
-                    await mouse.dblclick(x, y, button=action.button)
-                else:
-                    await mouse.click(x, y, button=action.button)
-                return f"{'double-' if action.double else ''}clicked at ({x:g}, {y:g})"
+                async with _holding(page, action.hold):
+                    if action.double:
+                        await mouse.dblclick(x, y, button=action.button)
+                    else:
+                        await mouse.click(x, y, button=action.button)
+                return f"{'double-' if action.double else ''}clicked at ({x:g}, {y:g}){_held(action.hold)}"
             case TypeAt():
                 return await self._type_at(action, page, obs)
             case Drag():
                 x0, y0 = await self._end(page, obs, action.from_index, action.from_x, action.from_y, "from_")
                 x1, y1 = await self._end(page, obs, action.to_index, action.to_x, action.to_y, "to_")
-                await mouse.move(x0, y0)
-                await mouse.down(button=action.button)
-                await mouse.move(x1, y1, steps=12)  # in steps: pages follow a drag by its moves
-                await mouse.up(button=action.button)
-                return f"dragged from ({x0:g}, {y0:g}) to ({x1:g}, {y1:g})"
+                async with _holding(page, action.hold):
+                    await mouse.move(x0, y0)
+                    await mouse.down(button=action.button)
+                    await mouse.move(x1, y1, steps=12)  # in steps: pages follow a drag by its moves
+                    await mouse.up(button=action.button)
+                return f"dragged from ({x0:g}, {y0:g}) to ({x1:g}, {y1:g}){_held(action.hold)}"
             case MoveMouse():
                 if action.index is not None:
                     await self.perceiver.target(action.index).locator.hover(timeout=self.timeout_ms)
@@ -195,6 +200,25 @@ class Pointer:
                 continue
             stamps[selector.split('"')[1]] = el.index
         return stamps
+
+
+@asynccontextmanager
+async def _holding(page: Page, hold: str) -> AsyncIterator[None]:
+    """Modifier keys down for the block, released whatever happens in it."""
+    keys = held_keys(hold)
+    pressed: list[str] = []
+    try:
+        for key in keys:
+            await page.keyboard.down(key)
+            pressed.append(key)
+        yield
+    finally:
+        for key in reversed(pressed):
+            await page.keyboard.up(key)
+
+
+def _held(hold: str) -> str:
+    return f" holding {hold}" if hold else ""
 
 
 async def _viewport(page: Page) -> tuple[float, float]:

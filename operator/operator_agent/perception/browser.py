@@ -37,12 +37,15 @@ from playwright.async_api import Frame, Locator, Page
 
 from ..protocols import ActionError
 from ..tokens import count_tokens
-from ..types import Element, Observation, Tab
+from ..types import Element, Observation, Screenshot, Tab
 from .serialize import Built, FrameWalk, build, origin_of
 
 log = logging.getLogger(__name__)
 
 STAMP_ATTR = "data-oa"
+# Pictures for people (the trace) need not be exact: a JPEG costs a fraction of a PNG.
+TRACE_JPEG_QUALITY = 60
+
 _GENERATION = itertools.count(1)
 _BACKGROUND: set[asyncio.Future[None]] = set()
 
@@ -105,7 +108,7 @@ class DomPerceiver:
 
     # --- public ---------------------------------------------------------------
 
-    async def observe(self, page: Page, *, screenshot: bool = False) -> Observation:
+    async def observe(self, page: Page, *, screenshot: Screenshot = False) -> Observation:
         """Never raises for the page's sake: a page that is loading, closed or broken
         still gives an Observation (saying so)."""
         snap: _Snap | None = None
@@ -139,8 +142,10 @@ class DomPerceiver:
             try:
                 # In CSS pixels, as element boxes and pixel actions are, whatever the
                 # device scale of a browser we attached to.
-                shot = await page.screenshot(type="png", timeout=self.timeout_s * 1000, mask=mask,
-                                             mask_color="#000000", scale="css")
+                kind: dict[str, Any] = {"type": "jpeg", "quality": TRACE_JPEG_QUALITY} \
+                    if screenshot == "jpeg" else {"type": "png"}
+                shot = await page.screenshot(timeout=self.timeout_s * 1000, mask=mask,
+                                             mask_color="#000000", scale="css", **kind)
             except Exception as exc:
                 log.debug("screenshot failed: %s", exc)
         tokens, estimated = count_tokens(snap.built.text)

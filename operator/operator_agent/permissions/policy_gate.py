@@ -10,6 +10,7 @@ spending ledger when a purchase is approved).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any
@@ -113,6 +114,8 @@ class PolicyGate:
         targets = None if observation.url.startswith(_DESKTOP) else points.resolve(action, observation)
         if targets is None:
             self._detect(action, observation, found)
+            if isinstance(action, TypeAt):  # the desktop: its fields under the point
+                self._typed_at_secret(action, points.elements_at(observation, action.x, action.y), found)
         else:
             self._at_points(action, observation, targets, found)
         verdict, key = self._settle(found)
@@ -185,14 +188,18 @@ class PolicyGate:
         self._secrets(action, obs, found)  # stored values written out; placeholders are refused
         for same in targets.actions:
             self._detect(same, targets.observation, found)
-        if isinstance(action, TypeAt):
-            secret = next((e for e in targets.elements if _secret_field(e)), None)
-            if secret is not None:  # only a Type by index fills and hides what goes there
-                found.denials.append(f"[{secret.index}] at ({action.x}, {action.y}) is a password or card "
-                                     "field: type into it with type and its index")
+        self._typed_at_secret(action, targets.elements, found)
         if targets.unknown:
             self._page(action, obs, found)
             self._unknown_target(action, obs, targets.unknown, found)
+
+    @staticmethod
+    def _typed_at_secret(action: Action, under: Sequence[Element], found: _Findings) -> None:
+        if isinstance(action, TypeAt):
+            secret = next((e for e in under if _secret_field(e)), None)
+            if secret is not None:  # only a Type by index fills and hides what goes there
+                found.denials.append(f"[{secret.index}] at ({action.x}, {action.y}) is a password or card "
+                                     "field: type into it with type and its index")
 
     def _unknown_target(self, action: Action, obs: Observation, where: tuple[points.Point, ...],
                         found: _Findings) -> None:

@@ -47,6 +47,7 @@ from ..types import (
     Verdict,
     Verification,
     Wait,
+    held_keys,
 )
 from .client import ModelClient, ModelReplyError
 from .config import ModelConfig
@@ -133,6 +134,8 @@ class ComputerUsePlanner:
         # Who answers the model's safety checks (the run's approver); None: nobody, the run stops.
         self.approver = approver
         self._acknowledged: dict[str, list[dict[str, Any]]] = {}  # call_id -> checks the person allowed
+
+    sees_screenshots = True  # it sees nothing else
 
     async def aclose(self) -> None:
         await self._http.close()
@@ -280,6 +283,7 @@ class ComputerUsePlanner:
         """One computer action as this project's action (pixels of the screenshot)."""
         kind = _field(action, "type")
         x, y = _field(action, "x"), _field(action, "y")
+        hold = self._hold(kind, action)
         match kind:
             case "click":
                 button = _field(action, "button") or "left"
@@ -288,17 +292,18 @@ class ComputerUsePlanner:
                 if button not in ("left", "right", "wheel"):
                     raise ComputerActionError(f"a {button!r} button click has no action here")
                 self._pointer = (int(x), int(y))
-                return ClickAt(x=int(x), y=int(y), button="middle" if button == "wheel" else button)
+                return ClickAt(x=int(x), y=int(y), button="middle" if button == "wheel" else button,
+                               hold=hold)
             case "double_click":
                 self._pointer = (int(x), int(y))
-                return ClickAt(x=int(x), y=int(y), double=True)
+                return ClickAt(x=int(x), y=int(y), double=True, hold=hold)
             case "drag":
                 path = _field(action, "path") or []
                 if len(path) < 2:
                     raise ComputerActionError("a drag needs a path of at least two points")
                 (x0, y0), (x1, y1) = ((int(_field(p, "x")), int(_field(p, "y"))) for p in (path[0], path[-1]))
                 self._pointer = (x1, y1)
-                return Drag(from_x=x0, from_y=y0, to_x=x1, to_y=y1)
+                return Drag(from_x=x0, from_y=y0, to_x=x1, to_y=y1, hold=hold)
             case "move":
                 self._pointer = (int(x), int(y))
                 return MoveMouse(x=int(x), y=int(y))
@@ -316,6 +321,20 @@ class ComputerUsePlanner:
             case "screenshot":  # every step observes afresh: the next request carries one
                 return Wait(seconds=0)
         raise ComputerActionError(f"unknown computer action {kind!r}")
+
+    @staticmethod
+    def _hold(kind: str, action: Any) -> str:
+        """The modifier keys an action holds ("" for none); never dropped without a word."""
+        keys = [str(k) for k in _field(action, "keys", None) or ()] if kind != "keypress" else []
+        if not keys:
+            return ""
+        if kind not in ("click", "double_click", "drag"):
+            raise ComputerActionError(f"keys held during a {kind} are not supported: "
+                                      "hold them during a click or a drag, or press them alone")
+        try:
+            return "+".join(held_keys("+".join(keys)))
+        except ValueError as exc:
+            raise ComputerActionError(f"{exc} (held during a {kind})") from None
 
     def _type(self, text: str) -> Action:
         # No action types at the keyboard focus alone: type where the pointer last acted (the

@@ -16,6 +16,7 @@ from typing import TypeVar
 import openai
 from pydantic import BaseModel
 
+from ..actions import decision_model
 from ..types import Decision, Observation, PlannerOutput, PreferenceNote, StepRecord, Usage, Verification
 from .adapters import OutputMode, Turn
 from .client import ModelClient, ModelReplyError
@@ -50,6 +51,11 @@ class OpenAIPlanner:
         return f"{base}\n\n{self.secrets_prompt}" if self.secrets_prompt else base
 
     @property
+    def sees_screenshots(self) -> bool:
+        """A vision model gets the screenshot, its indexes drawn on it."""
+        return self.config.vision
+
+    @property
     def output_mode(self) -> OutputMode:
         """How replies are asked for now: json_schema, tools, or json (after a refusal)."""
         return self.model_client.output
@@ -78,9 +84,11 @@ class OpenAIPlanner:
     async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
                      preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput:
         text = build_step_message(task, observation, history, preferences=preferences)
-        decision, raw, usage = await self._ask(
+        narrowed, raw, usage = await self._ask(
             lambda structured: self._system(structured, observation.actions), text, observation,
-            Decision, "decision", "decide")
+            decision_model(observation.actions), "decision", "decide")
+        decision = Decision(reasoning=narrowed.reasoning, actions=narrowed.actions,
+                            preference_ids=narrowed.preference_ids)
         return PlannerOutput(decision=decision, usage=usage, model_input=text, model_output=raw,
                              model=self.config.model)
 

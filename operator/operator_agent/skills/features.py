@@ -20,7 +20,7 @@ from playwright.async_api import Frame, Page
 
 from ..perception.browser import DomPerceiver
 from ..protocols import ActionError
-from ..types import Element, Observation
+from ..types import Element, Observation, Screenshot
 
 PREFIX = "oa:"
 _STAMP = re.compile(r'data-oa="([^"]+)"')
@@ -70,7 +70,7 @@ def features(el: Element) -> dict[str, str]:
 
 
 class EnrichingPerceiver(DomPerceiver):
-    async def observe(self, page: Page, *, screenshot: bool = False) -> Observation:
+    async def observe(self, page: Page, *, screenshot: Screenshot = False) -> Observation:
         obs = await super().observe(page, screenshot=screenshot)
         await self.enrich(obs)
         return obs

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..protocols import ConfigError, Planner, PlannerError
+from ..protocols import ConfigError, Planner, PlannerError, sees_screenshots
 from ..types import Done, Observation, PlannerOutput, PreferenceNote, StepRecord, Usage, Verification
 from .library import SkillLibrary
 from .replay import SkillPlanner
@@ -73,6 +73,10 @@ class SkillAwarePlanner:
         self.replay: SkillPlanner | None = None
         self._outcome = ""  # what the last skill did, for the model's next step
         self._prompt = skills_prompt(self.library)
+
+    @property
+    def sees_screenshots(self) -> bool:
+        return sees_screenshots(self.inner)
 
     def _task(self, task: str) -> str:
         parts = [task]

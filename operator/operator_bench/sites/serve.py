@@ -1,7 +1,8 @@
 """`operator sites serve`: runs the practice sites in the foreground and prints where.
 
-Registered in the agent's CLI by module name (cli.EXTENSIONS), so `operator` loads this
-module at every start: the sites themselves are imported only when they are served."""
+Registered in the agent's CLI by module name (cli.EXTENSIONS; its command's name and help
+line are copied in cli.EXTENSION_COMMANDS, so `operator` loads this module only for
+`operator sites`): the sites themselves are imported only when they are served."""
 
 from __future__ import annotations
 

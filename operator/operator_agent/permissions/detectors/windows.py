@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from ...types import Action, Click, ClickAt, Drag, Observation, Select, Type, Upload
+from ...types import Action, Click, ClickAt, Drag, Observation, Select, Type, TypeAt, Upload
 
 DESKTOP = "desktop://"
 
@@ -60,7 +60,7 @@ def target_windows(action: Action, obs: Observation) -> list[str]:
     match action:
         case Click() | Type() | Select() | Upload():
             found = [element_window(obs, action.index)]  # a Type clicks its field first
-        case ClickAt():
+        case ClickAt() | TypeAt():  # a type_at clicks there first
             found = [window_at(obs, action.x, action.y)]
         case Drag():
             found = _end(obs, action.from_index, action.from_x, action.from_y) + \
