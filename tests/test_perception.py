@@ -205,6 +205,24 @@ async def test_password_and_card_values_never_leave_the_page(page, pages_server)
     assert shot.getpixel((int(email.x + email.width - 4), int(email.y + email.height / 2))) != (0, 0, 0)
 
 
+@pytest.mark.parametrize("form", ["/perception/form.html", "/perception/hidden.html"])
+async def test_a_trace_picture_is_a_jpeg_with_the_secret_fields_masked(page, pages_server, form: str) -> None:
+    """The trace's picture is taken the cheap way only when no listed field is secret."""
+    await open_page(page, pages_server, form)
+    perceiver = DomPerceiver()
+    obs = await perceiver.observe(page, screenshot="jpeg")
+    assert obs.screenshot is not None and obs.screenshot[:3] == b"\xff\xd8\xff"  # a JPEG
+    shot = Image.open(io.BytesIO(obs.screenshot)).convert("L")
+    assert shot.size == (page.viewport_size["width"], page.viewport_size["height"])
+    secret = [e for e in obs.elements if e.sensitive and e.bbox is not None and e.in_viewport]
+    for el in secret:
+        assert el.bbox is not None
+        assert shot.getpixel((int(el.bbox.x + el.bbox.width / 2), int(el.bbox.y + el.bbox.height / 2))) < 24
+    assert bool(secret) == (form == "/perception/form.html")
+    again = await perceiver.picture(page)  # the same, taken later (as the agent does)
+    assert again is not None and again[:3] == b"\xff\xd8\xff"
+
+
 async def test_select_options_are_listed_and_selectable(page, pages_server) -> None:
     await open_page(page, pages_server, "/perception/form.html")
     perceiver = DomPerceiver()

@@ -63,6 +63,10 @@ async def test_a_link_a_later_navigation_and_a_form(env: BrowserSession, site: L
     await _do(env, lambda text: Click(index=find_index(text, "Plain link")))
     assert await _now(env, ARRIVED) == "/second.html true"
 
+    await env.goto(site.url("/settle.html"))  # a javascript: link runs its code a task later
+    await _do(env, lambda text: Click(index=find_index(text, "Script link")))
+    assert await _now(env, ARRIVED) == "/second.html true"
+
     await env.goto(site.url("/settle.html"))
     await _do(env, lambda text: Click(index=find_index(text, "Go in a moment")))
     assert await _now(env, ARRIVED) == "/second.html true"

@@ -257,10 +257,13 @@ class Agent:
                     state: _RunState) -> None:
         timings: dict[str, float] = {}
         t = time.monotonic()
-        obs = await env.observe(screenshot=self._screenshot(state))
+        shot = self._screenshot(state)
+        later = shot == "jpeg" and hasattr(env, "picture")  # the trace's picture, while the model thinks
+        obs = await env.observe(screenshot=False if later else shot)
         obs.errors = list(state.last_errors)
         obs = await self._check_arrival(env, obs, state)
         timings["observe"] = time.monotonic() - t
+        picture = asyncio.ensure_future(env.picture()) if later else None  # type: ignore[attr-defined]
         over = state.budget.refusal(state.usage, state.last_call, obs.tokens, f"step {step_no}'s model call")
         if over:  # before the call, not after: this step is not recorded, nothing was decided
             raise _Stop("budget", over)
@@ -270,11 +273,13 @@ class Agent:
         stop: _Stop | None = None
         undecided = False
         try:
-            stop = await self._decide_and_act(task, env, obs, record, trace, state)
+            stop = await self._decide_and_act(task, env, obs, record, trace, state, picture)
         except ModelAccessError:
             undecided = not record.actions  # refused at decide(): this step never happened
             raise
         finally:
+            if picture is not None and obs.screenshot is None:
+                obs.screenshot = await _taken(picture)
             if undecided:
                 state.steps = step_no - 1  # the trace keeps every finished step, and only those
             else:
@@ -286,7 +291,8 @@ class Agent:
                         f"{state.failures} steps in a row failed; last error: {state.last_errors[-1]}")
 
     async def _decide_and_act(self, task: str, env: Environment, obs: Observation, record: StepRecord,
-                              trace: RunTrace, state: _RunState) -> _Stop | None:
+                              trace: RunTrace, state: _RunState,
+                              picture: asyncio.Future[bytes | None] | None = None) -> _Stop | None:
         t = time.monotonic()
         if self.preferences is not None:
             record.preferences = self.preferences.relevant(task, obs)
@@ -309,6 +315,8 @@ class Agent:
         record.reasoning = out.decision.reasoning
         shown = {p.id for p in record.preferences}
         record.preference_ids = [i for i in out.decision.preference_ids if i in shown]
+        if picture is not None:  # taken of the page the model saw, before anything acts on it
+            obs.screenshot = await _taken(picture)
         t = time.monotonic()
         try:
             await self._act(task, env, obs, out.decision.actions, record, trace, state)
@@ -472,6 +480,13 @@ class _RunState:
     previous_url: str | None = None  # of the last observation: arrivals are changes of URL
     budget: Budget = field(default_factory=Budget)
     last_call: Usage | None = None  # the last model call's usage: the estimate of the next one
+
+
+async def _taken(picture: asyncio.Future[bytes | None]) -> bytes | None:
+    try:
+        return await picture
+    except Exception:  # a picture for people: its loss never fails the step
+        return None
 
 
 def _types_into_secret_field(action: Action, obs: Observation) -> bool:

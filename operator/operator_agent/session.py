@@ -100,6 +100,12 @@ class BrowserSession:
             self._guard.blocked.clear()
         return obs
 
+    async def picture(self) -> bytes | None:
+        """A JPEG of the page as last observed, for people (the agent takes it for the trace
+        while the model decides, before anything acts on the page)."""
+        page = await self.executor.ensure_page()
+        return await self.perceiver.picture(page)
+
     async def perform(self, action: Action, observation: Observation) -> ActionResult:
         return await self.executor.perform(action, observation)
 

@@ -39,7 +39,7 @@ from ..types import (
     Wait,
 )
 from .dialogs import DialogWatch
-from .pointer import Pointer, is_pixel_action, target_of
+from .pointer import Pointer, click_if_clear, is_pixel_action, target_of
 from .settle import Mark, NetworkWatch, SettleOptions, Settler
 
 __all__ = ["BrowserExecutor", "SettleOptions"]
@@ -197,9 +197,12 @@ class BrowserExecutor:
             return await self.pointer.perform(action, page, observation)
         match action:
             case Click():
-                loc = (await self._target(action.index)).locator
-                await loc.click(button=action.button, click_count=2 if action.double else 1,
-                                timeout=o.action_timeout)
+                seen = self.perceiver.target(action.index)
+                if not await click_if_clear(page, seen.frame, seen.selector, button=action.button,
+                                            double=action.double):
+                    loc = (await self._target(action.index)).locator
+                    await loc.click(button=action.button, click_count=2 if action.double else 1,
+                                    timeout=o.action_timeout)
                 return f"clicked [{action.index}]"
             case Type():
                 target = await self._target(action.index)

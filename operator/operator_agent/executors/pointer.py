@@ -62,6 +62,25 @@ _EDITABLE_JS = """() => {
 
 _WHEEL = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}
 
+# The centre of the element `selector` names, if a click there lands on it now: in the
+# viewport, enabled, and the topmost thing at that point (itself or inside it). null: let
+# Playwright's click wait for it, scroll to it, or say why not.
+_CLEAR_SHOT_JS = """selector => {
+  const el = document.querySelector(selector);
+  if (!el || el.disabled || el.getAttribute('aria-disabled') === 'true') return null;
+  const r = el.getBoundingClientRect();
+  const x = r.left + r.width / 2, y = r.top + r.height / 2;
+  if (r.width < 1 || r.height < 1 || x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return null;
+  let hit = document.elementFromPoint(x, y);
+  while (hit && hit.shadowRoot) {
+    const inner = hit.shadowRoot.elementFromPoint(x, y);
+    if (!inner || inner === hit) break;
+    hit = inner;
+  }
+  for (let n = hit; n; n = n.parentNode || n.host) if (n === el) return [x, y];
+  return null;
+}"""
+
 
 def is_pixel_action(action: Action) -> bool:
     """Whether the pointer performs this action (Scroll only when it names a point)."""
@@ -80,6 +99,24 @@ def target_of(action: Action, obs: Observation) -> Element | None:
             index = action.from_index if isinstance(action, Drag) else action.index
             return obs.element(index) if index is not None else None
     return None
+
+
+async def click_if_clear(page: Page, frame: Frame, selector: str, *, button: str = "left",
+                         double: bool = False) -> bool:
+    """Click an element of the page's own document at its centre when nothing covers it
+    there (True), in two round trips; False when Playwright's click, which waits for the
+    element to be visible, stable and uncovered, must do it (frames included)."""
+    if frame is not page.main_frame:
+        return False
+    point = await frame.evaluate(_CLEAR_SHOT_JS, selector)
+    if not point:
+        return False
+    x, y = float(point[0]), float(point[1])
+    if double:
+        await page.mouse.dblclick(x, y, button=button)  # type: ignore[arg-type]
+    else:
+        await page.mouse.click(x, y, button=button)  # type: ignore[arg-type]
+    return True
 
 
 class Pointer:

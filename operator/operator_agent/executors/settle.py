@@ -3,7 +3,9 @@
 An action is done when what it caused is done:
 - the navigation it started (the document request, then domcontentloaded);
 - the requests it triggered (every request in flight, and a short grace after the last one
-  ends, for the script that reads a response and sends the next);
+  ends, for the script that reads a response and sends the next), and the page's fetch and
+  XHR calls from the moment they are made (the browser reports a request later, after any
+  hold on it, such as the network guard's);
 - the short timers the page set meanwhile (a debounced search sends its request 120 ms
   after the keystroke): timers, and the first tick of intervals, set within `timer_window`
   ms of the action with a delay of at most `timer_window` ms, read from an in-page tracker;
@@ -47,13 +49,16 @@ class SettleOptions:
 
 
 _TRACKER = "__oaSettle"
+_SOON_MS = 50  # what a javascript: link's code, queued by the click, is given to start
 
 # Installs the tracker once per document: when the DOM last changed (our own stamps aside),
 # the short timers pending (when each was set and is due), and whether the document is being
 # left (beforeunload: a navigation has begun, its request may not be seen yet).
 _INSTALL = """if (!window.%(name)s) {
   const t = {doc: Math.random().toString(36).slice(2), last: -1, timers: new Map(), leaving: -1,
-             opened: -1};
+             opened: -1, ready: -1, soon: -1, fetches: new Map(), fetched: -1, n: 0};
+  // The parser's own insertions are the load, not something to wait out once it is done.
+  document.addEventListener('DOMContentLoaded', () => { t.ready = performance.now(); }, true);
   // setTimeout's callback and an interval's first tick are awaited; an interval's later
   // ticks are the page's own life. Code given as a string is left alone.
   const track = (set, clear) => {
@@ -69,11 +74,38 @@ _INSTALL = """if (!window.%(name)s) {
   };
   track('setTimeout', 'clearTimeout');
   track('setInterval', 'clearInterval');
+  // The page's own fetch and XHR, from the moment they are called: the browser reports a
+  // request a little later, after any hold on it (the network guard's).
+  const began = () => { const id = ++t.n; t.fetches.set(id, performance.now()); return id; };
+  const ended = id => { t.fetches.delete(id); t.fetched = performance.now(); };
+  const nativeFetch = window.fetch;
+  if (nativeFetch) {
+    window.fetch = function (...args) {
+      const id = began();
+      try {
+        const p = nativeFetch.apply(this, args);
+        p.then(() => ended(id), () => ended(id));
+        return p;
+      } catch (err) { ended(id); throw err; }
+    };
+  }
+  const nativeSend = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    const id = began();
+    this.addEventListener('loadend', () => ended(id), {once: true});
+    return nativeSend.apply(this, args);
+  };
   new MutationObserver(muts => {
     if (muts.every(m => m.type === 'attributes' && m.attributeName === 'data-oa')) return;
     t.last = performance.now();
   }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  window.addEventListener('beforeunload', () => { t.leaving = performance.now(); }, true);
+  // Leaving the document: beforeunload comes once a navigation begins, but a form's
+  // submission begins a task later, so a submit nobody prevented counts at once.
+  const leave = () => { t.leaving = performance.now(); };
+  window.addEventListener('beforeunload', leave, true);
+  window.addEventListener('submit', e => { if (!e.defaultPrevented) leave(); });
+  const nativeSubmit = HTMLFormElement.prototype.submit;
+  HTMLFormElement.prototype.submit = function () { leave(); return nativeSubmit.call(this); };
   // A new tab or window on its way: window.open, a link or form aimed elsewhere, a modified click.
   const nativeOpen = window.open;
   window.open = function (...args) { t.opened = performance.now(); return nativeOpen.apply(window, args); };
@@ -84,6 +116,13 @@ _INSTALL = """if (!window.%(name)s) {
     if (link && (away(link.getAttribute('target')) || modified)) t.opened = performance.now();
   };
   document.addEventListener('click', clicked, true);
+  // A javascript: link runs its code in a task after the click: give it that task's time.
+  window.addEventListener('click', e => {
+    const link = e.target instanceof Element ? e.target.closest('a[href], area[href]') : null;
+    if (link && !e.defaultPrevented && /^\\s*javascript:/i.test(link.getAttribute('href'))) {
+      t.soon = performance.now();
+    }
+  });
   document.addEventListener('auxclick', clicked, true);
   document.addEventListener('submit', e => {
     const to = (e.submitter && e.submitter.getAttribute('formtarget')) || e.target.getAttribute('target');
@@ -97,6 +136,7 @@ _STATE_JS = """([doc, since, windowMs]) => {
   %(install)s
   const t = window.%(name)s, now = performance.now();
   const from = t.doc === doc ? since : 0;
+  const changedFrom = t.doc === doc ? since : (t.ready >= 0 ? t.ready : 0);
   let due = 0;
   for (const [set, at] of t.timers.values()) {
     if (set >= from && set - from <= windowMs && at > now) due = Math.max(due, at - now);
@@ -104,7 +144,12 @@ _STATE_JS = """([doc, since, windowMs]) => {
   // A navigation that never commits (a download, a 204) stops counting after the window.
   const leaving = t.leaving >= from && now - t.leaving < windowMs;
   const opening = t.opened >= from && now - t.opened < windowMs;
-  return {doc: t.doc, now, due, leaving, opening, quiet: t.last >= from ? now - t.last : null};
+  if (t.soon >= from) due = Math.max(due, t.soon + %(soon)d - now);
+  if (t.fetched >= from) due = Math.max(due, t.fetched + %(grace)d - now);
+  let fetching = false;
+  for (const at of t.fetches.values()) if (at >= from) fetching = true;
+  return {doc: t.doc, now, due, leaving, opening, fetching,
+          quiet: t.last > changedFrom ? now - t.last : null};
 }"""
 
 
@@ -163,7 +208,8 @@ class Settler:
         self.context = context
         install = _INSTALL % {"name": _TRACKER, "window": options.timer_window}
         self._init_script = f"(() => {{ {install} }})()"
-        self._state = _STATE_JS % {"name": _TRACKER, "install": install}
+        self._state = _STATE_JS % {"name": _TRACKER, "install": install, "soon": _SOON_MS,
+                                   "grace": options.network_grace}
         self._registered = context is None
 
     async def mark(self, page: Page, watch: NetworkWatch) -> Mark:
@@ -201,7 +247,7 @@ class Settler:
                     return
                 continue
             waits: list[float] = []
-            if watch.pending or state["leaving"]:  # woken when a request ends or a page commits
+            if watch.pending or state["leaving"] or state["fetching"]:  # woken by network events
                 waits.append(o.network_cap / 1000 if watch.pending else 0.05)
             elif watch.started > mark.requests:
                 grace = watch.last_end + o.network_grace / 1000 - loop.time()

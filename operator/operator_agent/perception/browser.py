@@ -38,14 +38,12 @@ from playwright.async_api import Frame, Locator, Page
 from ..protocols import ActionError
 from ..tokens import count_tokens
 from ..types import Element, Observation, Screenshot, Tab
+from .capture import TRACE_JPEG_QUALITY, QuickShots
 from .serialize import Built, FrameWalk, build, origin_of
 
 log = logging.getLogger(__name__)
 
 STAMP_ATTR = "data-oa"
-# Pictures for people (the trace) need not be exact: a JPEG costs a fraction of a PNG.
-TRACE_JPEG_QUALITY = 60
-
 _GENERATION = itertools.count(1)
 _BACKGROUND: set[asyncio.Future[None]] = set()
 
@@ -105,6 +103,7 @@ class DomPerceiver:
         self.load_timeout_ms = load_timeout_ms
         self._refs: dict[int, tuple[Element, Frame, str]] = {}
         self.last: Observation | None = None
+        self.shots = QuickShots()
 
     # --- public ---------------------------------------------------------------
 
@@ -135,24 +134,33 @@ class DomPerceiver:
         for index, (key, k) in snap.built.refs.items():
             selector = f'[{STAMP_ATTR}="{snap.gen}f{key}e{k}"]'
             self._refs[index] = (snap.built.elements[index - 1], snap.frames[key], selector)
-        shot: bytes | None = None
-        if screenshot and not page.is_closed():
-            # Secrets must not reach a vision model or a trace as pixels either.
-            mask = [frame.locator(sel) for el, frame, sel in self._refs.values() if el.sensitive]
-            try:
-                # In CSS pixels, as element boxes and pixel actions are, whatever the
-                # device scale of a browser we attached to.
-                kind: dict[str, Any] = {"type": "jpeg", "quality": TRACE_JPEG_QUALITY} \
-                    if screenshot == "jpeg" else {"type": "png"}
-                shot = await page.screenshot(timeout=self.timeout_s * 1000, mask=mask,
-                                             mask_color="#000000", scale="css", **kind)
-            except Exception as exc:
-                log.debug("screenshot failed: %s", exc)
+        shot = await self.picture(page, exact=screenshot is True) if screenshot else None
         tokens, estimated = count_tokens(snap.built.text)
         obs = Observation(url=page.url, title=snap.title, tabs=snap.tabs, elements=snap.built.elements,
                           text=snap.built.text, tokens=tokens, tokens_estimated=estimated, screenshot=shot)
         self.last = obs
         return obs
+
+    async def picture(self, page: Page, *, exact: bool = False) -> bytes | None:
+        """The viewport as the last observation listed it: a PNG (`exact`, for a model) or a
+        JPEG for people, the cheap way when no listed field is secret (capture.py). Secret
+        fields are masked black: they must not reach a model or a trace as pixels either."""
+        if page.is_closed():
+            return None
+        mask = [frame.locator(sel) for el, frame, sel in self._refs.values() if el.sensitive]
+        if not exact and not mask:
+            quick = await self.shots.jpeg(page)
+            if quick is not None:
+                return quick
+        kind: dict[str, Any] = {"type": "png"} if exact else {"type": "jpeg", "quality": TRACE_JPEG_QUALITY}
+        try:
+            # In CSS pixels, as element boxes and pixel actions are, whatever the device
+            # scale of a browser we attached to.
+            return await page.screenshot(timeout=self.timeout_s * 1000, mask=mask, mask_color="#000000",
+                                         scale="css", **kind)
+        except Exception as exc:
+            log.debug("screenshot failed: %s", exc)
+            return None
 
     def target(self, index: int) -> ElementTarget:
         """The element [index] of the last observation. Raises ActionError (for the model)
