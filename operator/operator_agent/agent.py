@@ -263,7 +263,8 @@ class Agent:
         obs.errors = list(state.last_errors)
         obs = await self._check_arrival(env, obs, state)
         timings["observe"] = time.monotonic() - t
-        picture = asyncio.ensure_future(env.picture()) if later else None  # type: ignore[attr-defined]
+        picture = (asyncio.ensure_future(env.picture())  # type: ignore[attr-defined]
+                   if later and obs.screenshot is None else None)
         over = state.budget.refusal(state.usage, state.last_call, obs.tokens, f"step {step_no}'s model call")
         if over:  # before the call, not after: this step is not recorded, nothing was decided
             raise _Stop("budget", over)

@@ -144,8 +144,7 @@ async def _run(worker: Worker, task: Task, seed: int, settings: RunSettings, res
     result.run_dir = str(run_dir)
     shown: list[ApprovalRecord] = []
     async with AsyncExitStack() as stack:
-        browser = await worker.browser()
-        context = await browser.new_context(viewport={"width": 1280, "height": 800})
+        context = await worker.fresh_context()
         stack.push_async_callback(context.close)
         setup = await set_up(worker, task, seed, context)
         env, goal = setup.env, setup.goal

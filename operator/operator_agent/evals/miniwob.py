@@ -36,6 +36,7 @@ _START_JS = """([seed, limit]) => {
     const el = document.getElementById(id);
     if (el) el.style.display = 'none';
   }
+  return typeof WOB_TASK_READY !== 'undefined' && WOB_TASK_READY === true;
 }"""
 
 _REWARD_JS = """() => ({done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL, raw: WOB_RAW_REWARD_GLOBAL,
@@ -84,9 +85,9 @@ class Reward:
 async def start_episode(page: Page, url: str, seed: int, limit_ms: int) -> str:
     """Open the task page, start a seeded episode, and return its instruction."""
     await page.goto(url, wait_until="load")  # core.startEpisode runs on window.onload
-    await page.evaluate(_START_JS, [seed, limit_ms])
-    # Some tasks build the problem asynchronously (FlightWoB loads an iframe).
-    await page.wait_for_function("WOB_TASK_READY === true", timeout=30_000)
+    ready = await page.evaluate(_START_JS, [seed, limit_ms])
+    if not ready:  # some tasks build the problem asynchronously (FlightWoB loads an iframe)
+        await page.wait_for_function("WOB_TASK_READY === true", timeout=30_000)
     return str(await page.evaluate(_UTTERANCE_JS))
 
 
@@ -119,6 +120,11 @@ class MiniWobEnvironment:
         if not self.page.is_closed() and (await read_reward(self.page)).done:
             obs.text = f"{ENDED_NOTE}\n{obs.text}"
         return obs
+
+    async def picture(self) -> bytes | None:
+        """The trace's picture of the page as last observed (see BrowserSession.picture)."""
+        picture = getattr(self.inner, "picture", None)
+        return await picture() if picture is not None else None
 
     async def perform(self, action: Action, observation: Observation) -> ActionResult:
         return await self.inner.perform(action, observation)

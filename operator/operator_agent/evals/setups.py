@@ -75,7 +75,7 @@ async def site_setup(worker: Worker, task: Task, seed: int, context: BrowserCont
 
 
 async def miniwob_setup(worker: Worker, task: Task, seed: int, context: BrowserContext) -> Setup:
-    page = await context.new_page()
+    page = context.pages[0] if context.pages else await context.new_page()
     url = worker.miniwob().url("/" + task.start)
     instruction = await start_episode(page, url, seed, task.episode_ms)
     env = MiniWobEnvironment(BrowserSession(context), page)
