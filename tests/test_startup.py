@@ -66,6 +66,11 @@ def test_help_lists_every_command_and_loads_no_heavy_module() -> None:
     (["report", "--help"], list(HEAVY)),
     (["observe", "--help"], list(HEAVY)),
     (["sites", "--help"], list(HEAVY)),
+    # Their packages load a submodule on first use: the help needs none of the store, the
+    # recorder or the model client.
+    (["prefs", "--help"], ["playwright", "openai", "tiktoken", "numpy", "cv2", "PIL"]),
+    (["skill", "--help"], ["openai", "tiktoken", "numpy", "cv2", "PIL"]),
+    (["record", "--help"], ["openai", "tiktoken", "numpy", "cv2", "PIL"]),
     # Needs a browser probe (playwright), and says whether counts are exact without loading tiktoken.
     (["doctor"], ["openai", "tiktoken", "numpy", "cv2", "PIL"]),
 ])

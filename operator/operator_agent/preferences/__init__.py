@@ -5,28 +5,21 @@ choice that breaks a must/never (guard), and learned from their choices (learnin
 Page text is data: no path leads from an observation to a preference write.
 """
 
-from .db import default_path
-from .guard import PreferenceGuard, WithPreferences
-from .learning import Learner, LearningHook
-from .model import Draft, Preference
-from .model_parser import parse_sentence
-from .names import Names
-from .parser import maybe_preference, parse
-from .store import PreferenceStore
-from .text import explain
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "Draft",
-    "Learner",
-    "LearningHook",
-    "Names",
-    "Preference",
-    "PreferenceGuard",
-    "PreferenceStore",
-    "WithPreferences",
-    "default_path",
-    "explain",
-    "maybe_preference",
-    "parse",
-    "parse_sentence",
-]
+# Imported on first use: `operator prefs --help` and every command that only
+# needs one of these need not load the store, the model parser and openai.
+_EXPORTS = {
+    "default_path": "db", "PreferenceGuard": "guard", "WithPreferences": "guard",
+    "Learner": "learning", "LearningHook": "learning", "Draft": "model", "Preference": "model",
+    "parse_sentence": "model_parser", "Names": "names", "maybe_preference": "parser",
+    "parse": "parser", "PreferenceStore": "store", "explain": "text",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)

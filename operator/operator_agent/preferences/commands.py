@@ -11,14 +11,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..protocols import ConfigError
 from .db import ENV
-from .learning import Learner
 from .model import POLARITIES, Preference, normalize_scope
-from .model_parser import parse_sentence, resolve_model
-from .store import PreferenceStore
+
+if TYPE_CHECKING:  # the store, the learner and the model parser load with the command that runs
+    from .store import PreferenceStore
 
 
 def _say(text: str = "") -> None:
@@ -34,6 +34,8 @@ def _line(p: Preference) -> str:
 
 def open_store(args: argparse.Namespace) -> PreferenceStore:
     """--prefs-db, else $OPERATOR_PREFS_DB, else the user's data folder."""
+    from .store import PreferenceStore
+
     path = getattr(args, "prefs_db", None)
     try:
         return PreferenceStore(Path(path).expanduser() if path else None)
@@ -54,6 +56,8 @@ async def cmd_add(args: argparse.Namespace) -> int:
             scope = normalize_scope(args.scope)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    from .model_parser import parse_sentence, resolve_model
+
     config = None if args.no_model else resolve_model(args.model, args.base_url, args.api_key)
     with open_store(args) as store:
         # The names the person used before tell the rules a brand from an airline.
@@ -147,6 +151,8 @@ async def cmd_review(args: argparse.Namespace) -> int:
                 p = store.reject(pref_id)
                 _say(f"rejected {p.id}: {p.text}")
             return 0
+        from .learning import Learner
+
         learner = Learner(store)
         if not args.no_scan:
             learner.ingest_runs(Path(args.runs_dir) if args.runs_dir else None)

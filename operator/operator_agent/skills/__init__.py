@@ -12,42 +12,24 @@ it, and replay the skill with new inputs through the normal agent loop.
 CLI: `operator record | learn | skill run | skill list | skill show` (commands.py).
 """
 
-from .compiler import compile_recording
-from .events import Recording, load_recording, recordings_dir
-from .features import EnrichingPerceiver
-from .format import Skill, Step, Target, dump_skill, load_skill, parse_skill, save_skill, skills_dir
-from .heal import Heal, ModelHealer, apply_heals
-from .library import SkillLibrary
-from .recorder import Recorder
-from .replay import SkillPlanner
-from .run import SkillRun, run_skill
-from .use import SkillAwarePlanner, UseSkill, skills_prompt
-from .values import resolve
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "EnrichingPerceiver",
-    "Heal",
-    "ModelHealer",
-    "Recorder",
-    "Recording",
-    "Skill",
-    "SkillAwarePlanner",
-    "SkillLibrary",
-    "SkillPlanner",
-    "SkillRun",
-    "Step",
-    "Target",
-    "UseSkill",
-    "apply_heals",
-    "compile_recording",
-    "dump_skill",
-    "load_recording",
-    "load_skill",
-    "parse_skill",
-    "recordings_dir",
-    "resolve",
-    "run_skill",
-    "save_skill",
-    "skills_dir",
-    "skills_prompt",
-]
+# Imported on first use: `operator skill --help`, `record`, `learn` and every command that only
+# needs one of these need not load Playwright, PIL, YAML and openai.
+_EXPORTS = {
+    "compile_recording": "compiler", "Recording": "events", "load_recording": "events",
+    "recordings_dir": "events", "EnrichingPerceiver": "features", "Skill": "format",
+    "Step": "format", "Target": "format", "dump_skill": "format", "load_skill": "format",
+    "parse_skill": "format", "save_skill": "format", "skills_dir": "format", "Heal": "heal",
+    "ModelHealer": "heal", "apply_heals": "heal", "SkillLibrary": "library",
+    "Recorder": "recorder", "SkillPlanner": "replay", "SkillRun": "run", "run_skill": "run",
+    "SkillAwarePlanner": "use", "UseSkill": "use", "skills_prompt": "use", "resolve": "values",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
