@@ -97,11 +97,12 @@ class AgentConfig:
         return Budget(max_tokens=self.max_tokens, max_cost=self.max_cost)
 
 
-    @property
-    def screenshot_mode(self) -> ScreenshotMode:
-        if isinstance(self.screenshots, bool):
-            return "steps" if self.screenshots else "off"
-        return self.screenshots
+    def screenshot(self, *, sees: bool, after_failure: bool) -> Screenshot:
+        """Only when someone will look: the planner (exact pixels), or the trace's reader."""
+        if sees:
+            return True
+        mode = {True: "steps", False: "off"}.get(self.screenshots, self.screenshots)  # type: ignore[call-overload]
+        return "jpeg" if mode == "steps" or (mode == "failures" and after_failure) else False
 
 
 class EmptyTask(ConfigError, ValueError):
@@ -257,7 +258,7 @@ class Agent:
                     state: _RunState) -> None:
         timings: dict[str, float] = {}
         t = time.monotonic()
-        shot = self._screenshot(state)
+        shot = self.config.screenshot(sees=self._sees, after_failure=state.failures > 0)
         later = shot == "jpeg" and hasattr(env, "picture")  # the trace's picture, while the model thinks
         obs = await env.observe(screenshot=False if later else shot)
         obs.errors = list(state.last_errors)
@@ -327,13 +328,6 @@ class Agent:
             record.timings["act"] = time.monotonic() - t
         return None
 
-    def _screenshot(self, state: _RunState) -> Screenshot:
-        """Only when someone will look: the planner (exact pixels), or the trace's reader."""
-        if self._sees:
-            return True
-        mode = self.config.screenshot_mode
-        return "jpeg" if mode == "steps" or (mode == "failures" and state.failures) else False
-
     async def _check_arrival(self, env: Environment, obs: Observation, state: _RunState) -> Observation:
         """A redirect, meta refresh or new tab can land somewhere no action asked for.
 
@@ -353,7 +347,8 @@ class Agent:
                 return obs
         await env.perform(leave, obs)
         errors = [*obs.errors, f"left {obs.url}: {verdict.reason}"]
-        obs = await env.observe(screenshot=self._screenshot(state))
+        obs = await env.observe(screenshot=self.config.screenshot(sees=self._sees,
+                                                                  after_failure=state.failures > 0))
         obs.errors = errors
         state.previous_url = obs.url
         return obs

@@ -209,6 +209,11 @@ def held_keys(hold: str) -> list[str]:
 _HOLD = 'Modifier keys held down meanwhile, e.g. "Shift" or "Control+Shift"; empty for none.'
 
 
+def held_note(hold: str) -> str:
+    """How an executor reports the keys an action held (" holding Shift"; "" for none)."""
+    return f" holding {hold}" if hold else ""
+
+
 class _Holds(_Model):
     """A pixel action that may hold modifier keys down while it acts (its `hold` field, last)."""
 

@@ -48,6 +48,7 @@ from ..types import (
     Upload,
     Wait,
     held_keys,
+    held_note,
 )
 
 if TYPE_CHECKING:
@@ -148,9 +149,6 @@ def load_pyautogui(display: str) -> ModuleType:
 
 _MODIFIER_KEYS = {"Shift": "shift", "Control": "ctrl", "Alt": "alt", "Meta": "win"}  # -> pyautogui
 
-
-def _held(hold: str) -> str:
-    return f" holding {hold}" if hold else ""
 
 
 def _norm(text: str) -> str:
@@ -255,7 +253,7 @@ class DesktopExecutor:
             double = bool(getattr(action, "double", False))
             with self._holding(action.hold):
                 g.click(x, y, clicks=2 if double else 1, interval=0.05, button=action.button)
-            return f"clicked at ({x}, {y}){_held(action.hold)}"
+            return f"clicked at ({x}, {y}){held_note(action.hold)}"
         if name == "type_at":
             x, y = self._xy(action.x, action.y)
             if has_placeholder(action.text):  # the gate refuses it too: only a Type by index fills them
@@ -271,7 +269,7 @@ class DesktopExecutor:
             with self._holding(action.hold):
                 g.moveTo(x0, y0)
                 g.dragTo(x1, y1, duration=0.3, button=action.button)
-            return f"dragged from ({x0}, {y0}) to ({x1}, {y1}){_held(action.hold)}"
+            return f"dragged from ({x0}, {y0}) to ({x1}, {y1}){held_note(action.hold)}"
         raise ActionError(f"the desktop cannot perform {name!r}")
 
     # --- targets ------------------------------------------------------------------------

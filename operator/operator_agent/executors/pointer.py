@@ -23,7 +23,18 @@ from ..perception.browser import STAMP_ATTR, DomPerceiver
 from ..permissions.detectors import points
 from ..permissions.detectors.elements import host_of
 from ..protocols import ActionError
-from ..types import Action, ClickAt, Drag, Element, MoveMouse, Observation, Scroll, TypeAt, held_keys
+from ..types import (
+    Action,
+    ClickAt,
+    Drag,
+    Element,
+    MoveMouse,
+    Observation,
+    Scroll,
+    TypeAt,
+    held_keys,
+    held_note,
+)
 
 _FRAME_DEPTH = 8  # frames inside frames: deeper than this, what is hit is not followed
 
@@ -136,7 +147,8 @@ class Pointer:
                         await mouse.dblclick(x, y, button=action.button)
                     else:
                         await mouse.click(x, y, button=action.button)
-                return f"{'double-' if action.double else ''}clicked at ({x:g}, {y:g}){_held(action.hold)}"
+                twice = "double-" if action.double else ""
+                return f"{twice}clicked at ({x:g}, {y:g}){held_note(action.hold)}"
             case TypeAt():
                 return await self._type_at(action, page, obs)
             case Drag():
@@ -147,7 +159,7 @@ class Pointer:
                     await mouse.down(button=action.button)
                     await mouse.move(x1, y1, steps=12)  # in steps: pages follow a drag by its moves
                     await mouse.up(button=action.button)
-                return f"dragged from ({x0:g}, {y0:g}) to ({x1:g}, {y1:g}){_held(action.hold)}"
+                return f"dragged from ({x0:g}, {y0:g}) to ({x1:g}, {y1:g}){held_note(action.hold)}"
             case MoveMouse():
                 if action.index is not None:
                     await self.perceiver.target(action.index).locator.hover(timeout=self.timeout_ms)
@@ -253,9 +265,6 @@ async def _holding(page: Page, hold: str) -> AsyncIterator[None]:
         for key in reversed(pressed):
             await page.keyboard.up(key)
 
-
-def _held(hold: str) -> str:
-    return f" holding {hold}" if hold else ""
 
 
 async def _viewport(page: Page) -> tuple[float, float]:
