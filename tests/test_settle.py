@@ -103,3 +103,11 @@ async def test_string_timers_and_the_pages_own_timers_still_work(env: BrowserSes
     })"""
     page = await env.executor.ensure_page()
     assert await page.evaluate(js) == ["string", "tick 1", "args"]
+
+
+async def test_a_click_waits_for_what_covers_its_element(env: BrowserSession) -> None:
+    """A click by index goes straight to the element only when nothing covers it; here
+    Playwright's click waits for the cover to go, and the button, not the cover, is hit."""
+    assert await _now(env, "!!document.getElementById('cover')")
+    await _do(env, lambda text: Click(index=find_index(text, "Covered button")))
+    assert await _now(env, "document.getElementById('hit').textContent") == "button "

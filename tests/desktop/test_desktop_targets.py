@@ -183,7 +183,7 @@ async def test_a_window_moved_under_the_target_is_refused(desktop: Any, two_wind
 
 def test_the_desktop_run_hands_the_gate_vault_to_the_session() -> None:
     from operator_agent.builder import Permissions
-    from operator_agent.cli import desktop_planner
+    from operator_agent.run_command import desktop_planner
 
     class Session:
         vault: Any = "unset"

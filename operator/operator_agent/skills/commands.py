@@ -182,8 +182,9 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
     """Run a skill from the command line: the permission layer, progress lines, heals.
     `context`: a browser context to use instead of launching a browser."""
     from ..builder import browser_options, build_agent, model_planner, permissions
-    from ..cli import _normalise_url, _with_interrupts
+    from ..cli import _normalise_url
     from ..permissions.commands import policy_overrides
+    from ..run_command import _with_interrupts
     from ..terminal import Progress, exit_code, print_result
     from ..traces import reserved_run_dir
     from .format import save_skill
