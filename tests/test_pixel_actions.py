@@ -124,7 +124,7 @@ async def test_points_inside_a_cross_origin_frame(context, pages_server, other_o
     await env.goto(pages_server.url(f"/permissions/checkout.html?pay={other_origin_server.origin}"))
     page = await env.executor.ensure_page()
     frame = page.frame_locator("#payment-frame")
-    await expect(frame.locator("#pay-button")).to_be_visible()
+    await expect(frame.locator("#pay-button")).to_be_enabled()
     obs = await env.observe()
     number = next(e for e in obs.elements if e.name == "Card number")
     assert number.bbox is not None and number.frame.startswith(other_origin_server.origin)

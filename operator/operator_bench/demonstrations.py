@@ -20,7 +20,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from operator_agent.skills.compiler import compile_recording
 from operator_agent.skills.events import load_recording
@@ -58,6 +58,19 @@ async def _pay(page: Page, name_on_card: str) -> None:
     await card.get_by_role("button", name=re.compile(r"^Pay ")).click()
 
 
+async def _paid(page: Page, done: Locator) -> None:
+    """Wait for the merchant's confirmation; if it never shows, say what the card form says."""
+    try:
+        await expect(done).to_be_visible(timeout=PAID_WITHIN_MS)
+    except AssertionError as exc:
+        try:
+            form = await page.frame_locator("#payment-frame").locator("body").inner_text(timeout=2_000)
+        except Exception as why:  # the frame may be gone: say so
+            form = f"(unreadable: {why})"
+        raise AssertionError(f"the payment did not complete at {page.url}; "
+                             f"the card form shows:\n{form}") from exc
+
+
 async def buy_usb_cable(page: Page, shop_url: str, *, max_price: float = 15.0) -> str:
     """Search, pick the first in-stock USB-C cable under the price, sign in, check out, pay.
     Returns the chosen product's title."""
@@ -90,9 +103,7 @@ async def buy_usb_cable(page: Page, shop_url: str, *, max_price: float = 15.0) -
     await page.get_by_role("button", name="Deliver to this address").click()
     await page.get_by_role("button", name="Continue to payment").click()
     await _pay(page, "Alex Morgan")
-    await page.wait_for_url("**/orders/**")
-    await expect(page.get_by_role("heading", name="Thank you, your order has been placed.")).to_be_visible(
-        timeout=PAID_WITHIN_MS)
+    await _paid(page, page.get_by_role("heading", name="Thank you, your order has been placed."))
     return chosen
 
 
@@ -137,7 +148,7 @@ async def book_flight(page: Page, flights_url: str, *, day: dt.date | None = Non
     await page.get_by_role("button", name="Continue to payment").click()
     await _pay(page, f"{first} {last}")
     booked = page.get_by_role("heading", name="Your flight is booked!")
-    await expect(booked).to_be_visible(timeout=PAID_WITHIN_MS)
+    await _paid(page, booked)
     return await page.locator("#booking-reference").inner_text()
 
 

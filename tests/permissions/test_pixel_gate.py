@@ -27,7 +27,7 @@ from operator_agent.types import (
 
 async def open_checkout(page, pages_server, other_origin_server) -> Observation:
     await page.goto(pages_server.url(f"/permissions/checkout.html?pay={other_origin_server.origin}"))
-    await expect(page.frame_locator("#payment-frame").locator("#pay-button")).to_be_visible()
+    await expect(page.frame_locator("#payment-frame").locator("#pay-button")).to_be_enabled()
     return await DomPerceiver().observe(page)
 
 

@@ -4,11 +4,12 @@ The outcome is checked on the server (the state endpoint), not only on the page.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
 
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 
 from operator_bench.sites import PracticeSites
 from operator_bench.sites.shop.catalog import SearchQuery
@@ -268,3 +269,19 @@ async def test_wrong_password_is_refused_visibly(sites, context, page) -> None:
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_have_text("The email or password you entered is incorrect.")
     assert [(s["email"], s["ok"]) for s in sites.state("shop")["sign_ins"]] == [(DEMO_EMAIL, False)]
+
+
+async def test_pay_button_waits_for_the_card_script(sites, context, page) -> None:
+    """Until pay.js has taken the form, a click on Pay would submit it natively (the card in a
+    GET to the iframe's own URL, and no payment): the button stays disabled until then."""
+    await context.add_cookies(sites.dismissed_cookies())
+    held: asyncio.Future[Route] = asyncio.get_running_loop().create_future()
+    await context.route("**/static/pay.js", lambda route: held.set_result(route))
+    await _to_payment_step(sites, page)
+    script = await asyncio.wait_for(held, 30)  # the parser has passed the form and waits on it
+    card = page.frame_locator("#payment-frame")
+    await expect(card.locator("#pay-button")).to_be_disabled()
+    await script.continue_()
+    await _fill_card(page, "4242 4242 4242 4242")
+    await page.wait_for_url("**/orders/**")
+    assert len(sites.state("shop")["orders"]) == 1

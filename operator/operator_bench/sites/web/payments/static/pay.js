@@ -14,6 +14,7 @@
   const message = document.getElementById('pay-message');
   const inputs = { number: number, expiry: expiry, cvc: cvc, name: name };
   const label = button.textContent;
+  button.disabled = false;  // the form is ours now (see pay.html)
 
   const onlyDigits = (s) => s.replace(/\D/g, '');
   number.addEventListener('input', () => {
