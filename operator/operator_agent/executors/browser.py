@@ -97,6 +97,8 @@ class BrowserExecutor:
         context.on("page", self._on_new_page)
 
     async def ensure_page(self) -> Page:
+        # Before any page of ours loads: the perceiver's registry of closed shadow roots.
+        await self.perceiver.prepare(self.context)
         if self.page is None or self.page.is_closed():
             open_pages = [p for p in self.context.pages if not p.is_closed()]
             self.page = open_pages[-1] if open_pages else await self.context.new_page()

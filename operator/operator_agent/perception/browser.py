@@ -9,6 +9,10 @@ stamped with `data-oa="g<generation>f<frame>e<k>"`, the generation being new
 for every observation (a process-wide counter). `target(i)` returns a CSS
 attribute locator for that stamp in the element's own frame; Playwright's CSS
 engine pierces open shadow roots, so this works inside web components too.
+Closed shadow roots are out of reach of page scripts and of Playwright alike: an
+init script (SHADOW_REGISTRY_JS, installed in the context by `prepare`) keeps each
+root as it is attached, the walker reads it there, and an element inside one is
+acted on through an element handle found the same way (ClosedRootLocator).
 A stamp is written only by the observation it belongs to, so an index from an
 older observation can never match a different element: when the element is
 gone (or was restamped by a newer observation) the locator matches nothing and
@@ -25,19 +29,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import logging
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from playwright.async_api import Frame, Locator, Page
+from playwright.async_api import BrowserContext, ElementHandle, Frame, Locator, Page
 
 from ..protocols import ActionError
 from ..tokens import count_tokens
-from ..types import Element, Observation, Screenshot, Tab
+from ..types import BBox, Element, Observation, Screenshot, Tab
 from .capture import TRACE_JPEG_QUALITY, QuickShots
 from .serialize import Built, FrameWalk, build, origin_of
 
@@ -63,9 +69,129 @@ _FRAME_BOX_JS = """(el, tag) => {
 }"""
 
 
+# Keeps every shadow root as it is attached, so the walker sees closed ones too. Chosen
+# over CDP's DOM.getDocument(pierce) because that serializes the whole document (the
+# cost this walker avoids) and needs a CDP session per out-of-process frame. It runs
+# before the page's scripts (an init script), so the page cannot take roots past it,
+# and the lookup is a non-writable, non-configurable property closing over its own
+# WeakMap. A page can still make its own script lie to ours (it owns the JS world the
+# walker runs in), but all it can fake is page content, which is data anyway: an element
+# it fakes is one it could have put in its DOM. Documents loaded before the registry was
+# installed are walked without their closed roots.
+SHADOW_REGISTRY_JS = """(() => {
+  if (Object.prototype.hasOwnProperty.call(window, '__oaShadowRoot')) return;
+  const roots = new WeakMap();
+  let count = 0;
+  const get = WeakMap.prototype.get, set = WeakMap.prototype.set, apply = Reflect.apply;
+  const attach = Element.prototype.attachShadow;
+  Object.defineProperty(Element.prototype, 'attachShadow', {
+    configurable: true, enumerable: false, writable: true,
+    value: { attachShadow(init) {
+      const root = apply(attach, this, [init]);
+      apply(set, roots, [this, root]);
+      count++;
+      return root;
+    } }.attachShadow,
+  });
+  Object.defineProperty(window, '__oaShadowRoot', {
+    configurable: false, enumerable: false, writable: false,
+    value: (host) => (host === undefined ? count : apply(get, roots, [host]) || null),
+  });
+})();"""
+
+# The stamped element `stamp`, searched through open and closed shadow roots.
+_FIND_DEEP_JS = """(stamp) => {
+  const sel = '[data-oa="' + stamp + '"]';
+  const reg = typeof window.__oaShadowRoot === 'function' ? window.__oaShadowRoot : null;
+  const look = (root) => {
+    const hit = root.querySelector(sel);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      const sr = el.shadowRoot || (reg && reg(el));
+      const found = sr ? look(sr) : null;
+      if (found) return found;
+    }
+    return null;
+  };
+  return look(document);
+}"""
+
+
 @lru_cache(maxsize=1)
 def walker_source() -> str:
-    return resources.files(__package__).joinpath("dom.js").read_text(encoding="utf-8")
+    """dom.js, given far.js's counter: one function of the walker's arguments."""
+    here = resources.files(__package__)
+    far = here.joinpath("far.js").read_text(encoding="utf-8").strip()
+    dom = here.joinpath("dom.js").read_text(encoding="utf-8").strip()
+    return f"(a) => ({dom})(a, {far})"
+
+
+class ClosedRootLocator:
+    """The part of Locator the executors use, for an element inside a closed shadow root
+    (Playwright's selectors cannot reach those): each call finds the stamped element
+    again through the registry and acts on its handle, with Playwright's own checks
+    (visible, stable, enabled, scrolled into view)."""
+
+    def __init__(self, frame: Frame, stamp: str) -> None:
+        self.frame = frame
+        self.stamp = stamp
+
+    async def _handle(self) -> ElementHandle:
+        found = await self.frame.evaluate_handle(_FIND_DEEP_JS, self.stamp)
+        element = found.as_element()
+        if element is None:
+            await found.dispose()
+            raise ActionError("the element is no longer on the page; look again")
+        return element
+
+    async def _on(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        handle = await self._handle()
+        try:
+            return await getattr(handle, method)(*args, **kwargs)
+        finally:
+            await _dispose(handle)
+
+    async def count(self) -> int:
+        try:
+            handle = await self._handle()
+        except ActionError:
+            return 0
+        await _dispose(handle)
+        return 1
+
+    async def click(self, **kwargs: Any) -> None:
+        await self._on("click", **kwargs)
+
+    async def hover(self, **kwargs: Any) -> None:
+        await self._on("hover", **kwargs)
+
+    async def fill(self, value: str, **kwargs: Any) -> None:
+        await self._on("fill", value, **kwargs)
+
+    async def focus(self, **kwargs: Any) -> None:
+        kwargs.pop("timeout", None)  # ElementHandle.focus has none
+        await self._on("focus")
+
+    async def press(self, key: str, **kwargs: Any) -> None:
+        await self._on("press", key, **kwargs)
+
+    async def press_sequentially(self, text: str, **kwargs: Any) -> None:
+        await self._on("type", text, **kwargs)
+
+    async def select_option(self, **kwargs: Any) -> list[str]:
+        return await self._on("select_option", **kwargs)
+
+    async def set_input_files(self, files: Any, **kwargs: Any) -> None:
+        await self._on("set_input_files", files, **kwargs)
+
+    async def evaluate(self, expression: str, arg: Any = None) -> Any:
+        return await self._on("evaluate", expression, arg)
+
+    async def bounding_box(self, **kwargs: Any) -> Any:
+        return await self._on("bounding_box")
+
+    async def text_content(self, **kwargs: Any) -> str | None:
+        return await self._on("text_content")
 
 
 @dataclass(frozen=True)
@@ -74,8 +200,8 @@ class ElementTarget:
 
     element: Element
     frame: Frame
-    locator: Locator
-    selector: str  # the CSS selector inside `frame`
+    locator: Locator | ClosedRootLocator  # the latter inside a closed shadow root
+    selector: str  # the CSS selector inside `frame` (matches nothing in a closed root)
 
     async def exists(self) -> bool:
         """Whether the element is still on the page (it may have been removed since)."""
@@ -101,15 +227,27 @@ class DomPerceiver:
         self.max_options = max_options
         self.timeout_s = timeout_s  # a page whose main thread is stuck never answers
         self.load_timeout_ms = load_timeout_ms
-        self._refs: dict[int, tuple[Element, Frame, str]] = {}
+        self._refs: dict[int, tuple[Element, Frame, str, bool]] = {}
+        self._prepared: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
         self.last: Observation | None = None
         self.shots = QuickShots()
 
     # --- public ---------------------------------------------------------------
 
+    async def prepare(self, context: BrowserContext) -> None:
+        """Install the shadow-root registry in `context` (once): documents loaded from
+        now on show their closed shadow roots. Call it before the first page loads."""
+        if context in self._prepared:
+            return
+        self._prepared.add(context)
+        with contextlib.suppress(Exception):  # a closing context: nothing to see anyway
+            await context.add_init_script(SHADOW_REGISTRY_JS)
+
     async def observe(self, page: Page, *, screenshot: Screenshot = False) -> Observation:
         """Never raises for the page's sake: a page that is loading, closed or broken
         still gives an Observation (saying so)."""
+        with contextlib.suppress(Exception):
+            await self.prepare(page.context)
         snap: _Snap | None = None
         note = ""
         for attempt in range(2):
@@ -133,7 +271,8 @@ class DomPerceiver:
         self._refs = {}
         for index, (key, k) in snap.built.refs.items():
             selector = f'[{STAMP_ATTR}="{snap.gen}f{key}e{k}"]'
-            self._refs[index] = (snap.built.elements[index - 1], snap.frames[key], selector)
+            self._refs[index] = (snap.built.elements[index - 1], snap.frames[key], selector,
+                                 index in snap.built.closed)
         shot = await self.picture(page, exact=screenshot is True) if screenshot else None
         tokens, estimated = count_tokens(snap.built.text)
         obs = Observation(url=page.url, title=snap.title, tabs=snap.tabs, elements=snap.built.elements,
@@ -147,8 +286,12 @@ class DomPerceiver:
         fields are masked black: they must not reach a model or a trace as pixels either."""
         if page.is_closed():
             return None
-        mask = [frame.locator(sel) for el, frame, sel in self._refs.values() if el.sensitive]
-        if not exact and not mask:
+        mask = [frame.locator(sel) for el, frame, sel, closed in self._refs.values()
+                if el.sensitive and not closed]
+        # Playwright's masks cannot find these: they are painted over the picture instead.
+        covered = [el.bbox for el, _, _, closed in self._refs.values()
+                   if el.sensitive and closed and el.bbox is not None]
+        if not exact and not mask and not covered:
             quick = await self.shots.jpeg(page)
             if quick is not None:
                 return quick
@@ -156,11 +299,12 @@ class DomPerceiver:
         try:
             # In CSS pixels, as element boxes and pixel actions are, whatever the device
             # scale of a browser we attached to.
-            return await page.screenshot(timeout=self.timeout_s * 1000, mask=mask, mask_color="#000000",
+            shot = await page.screenshot(timeout=self.timeout_s * 1000, mask=mask, mask_color="#000000",
                                          scale="css", **kind)
         except Exception as exc:
             log.debug("screenshot failed: %s", exc)
             return None
+        return _blackout(shot, covered, "PNG" if exact else "JPEG") if covered else shot
 
     def target(self, index: int) -> ElementTarget:
         """The element [index] of the last observation. Raises ActionError (for the model)
@@ -169,8 +313,10 @@ class DomPerceiver:
         if ref is None:
             raise ActionError(
                 f"there is no element [{index}] on the current page; use an index from the list")
-        element, frame, selector = ref
-        return ElementTarget(element=element, frame=frame, locator=frame.locator(selector), selector=selector)
+        element, frame, selector, closed = ref
+        locator: Locator | ClosedRootLocator = (
+            ClosedRootLocator(frame, selector.split('"')[1]) if closed else frame.locator(selector))
+        return ElementTarget(element=element, frame=frame, locator=locator, selector=selector)
 
     # --- internals -------------------------------------------------------------
 
@@ -242,6 +388,19 @@ class _Snap:
     gen: str
     title: str
     tabs: list[Tab]
+
+
+def _blackout(picture: bytes, boxes: list[BBox], fmt: str) -> bytes:
+    """The picture with `boxes` (CSS pixels, as the picture's) painted black."""
+    from PIL import Image, ImageDraw
+
+    image = Image.open(io.BytesIO(picture)).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for b in boxes:
+        draw.rectangle([b.x, b.y, b.x + b.width, b.y + b.height], fill=(0, 0, 0))
+    out = io.BytesIO()
+    image.save(out, format=fmt, **({"quality": TRACE_JPEG_QUALITY} if fmt == "JPEG" else {}))
+    return out.getvalue()
 
 
 async def _tabs(page: Page) -> list[Tab]:

@@ -1,18 +1,19 @@
-// The in-page walker of DomPerceiver: one pass over the flat tree (open shadow
-// roots, slots) of one frame's document. Returns the JSON text of compact arrays:
+// The in-page walker of DomPerceiver: one pass over the flat tree (shadow roots,
+// closed ones through our registry, and slots) of one frame's document; subtrees
+// wholly outside the window are only counted (far.js). Returns the JSON text of compact arrays:
 //   {s: [scrollX, scrollY, innerW, innerH, scrollW, scrollH],
 //    i: items in document order, f: summary of interactive elements outside
 //    the window, n: nodes visited, t: the document's title (top frame)}
 // where an item is
 //   ['e', k, role, tag, name, x, y, w, h, inViewport, value, placeholder,
-//    attrs[k,v,...], options, checked, sensitive, filled]   a listed element
+//    attrs[k,v,...], options, checked, sensitive, filled, inClosedRoot]   a listed element
 //   ['t', text, kind]                                        page text
 //   ['f', frameKey]                                          where a child frame sits
 // Coordinates are relative to the top-level viewport (a.ox/a.oy is where this
 // frame's viewport sits in it). Listed elements are stamped data-oa=a.stamp+k.
 // Password and payment-card values are never read out of the page: only
 // whether the field is filled.
-(a) => {
+(a, makeFar) => {
   const doc = document;
   const win = window;
   const M = a.margin;
@@ -54,6 +55,11 @@
   const DIS = 4; // inside aria-disabled
   const EDIT = 8; // inside a contenteditable root
   const HTML_NS = 'http://www.w3.org/1999/xhtml';
+  const INBAND = 16; // parent box lies wholly in the window: no subtree is skipped below it
+  const CLOSED = 32; // inside a closed shadow root (acted on through the registry, not CSS)
+  // Closed shadow roots, from the registry our init script keeps (browser.py); open ones as usual.
+  const reg = typeof win.__oaShadowRoot === 'function' ? win.__oaShadowRoot : null;
+  const shadowOf = (el) => el.shadowRoot || (reg ? reg(el) : null);
 
   const recs = [];
   const items = [];
@@ -93,6 +99,21 @@
     if (tt >= TH * (1 + M) || (!a.top && t >= ih)) return 2;
     return 0;
   };
+  // Where a subtree's box lies: 1 wholly above, 2 wholly below the window (skippable),
+  // 4 wholly inside it, 0 across its edge or unknown (a box of no size: display:contents...).
+  // Content overflowing the box downwards counts (scrollHeight); fixed and other escaping
+  // descendants that show in the viewport are found beforehand by hit-testing (keep).
+  const band = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return 0;
+    const bot = Math.max(r.bottom, r.top + el.scrollHeight);
+    const tt = OY + r.top;
+    const tb = OY + bot;
+    if (tb <= -M * TH || (!a.top && bot <= 0)) return 1;
+    if (tt >= TH * (1 + M) || (!a.top && r.top >= ih)) return 2;
+    if (tt >= -M * TH && tb <= TH * (1 + M) && (a.top || (r.top >= 0 && bot <= ih))) return 4;
+    return 0;
+  };
   const roleOf = (el, tag) => {
     switch (tag) {
       case 'a': case 'area': return 'link';
@@ -124,6 +145,42 @@
     }
     return norm(s);
   };
+
+  // Fixed-position elements show in the viewport whatever their ancestors' boxes: they and
+  // their ancestors are never skipped. Found through the style sheets (a selector scan, not
+  // a style per element); a sheet we cannot read (another origin's) turns skipping off.
+  const keep = new Set();
+  let skip = true;
+  const fixedSel = ['[style*="fixed" i]', ':popover-open', 'dialog[open]'];
+  const scanRules = (rules, depth) => {
+    for (const r of rules) {
+      if (r.selectorText !== undefined) {
+        const st = r.style;
+        if (st && st.getPropertyValue('position') === 'fixed' && !r.selectorText.includes('::')) {
+          fixedSel.push(r.selectorText);
+        }
+      }
+      if (r.cssRules && depth < 8) scanRules(r.cssRules, depth + 1);
+      if (r.styleSheet) scanSheet(r.styleSheet, depth + 1);
+    }
+  };
+  const scanSheet = (sh, depth) => {
+    let rules;
+    try { rules = sh.cssRules; } catch (e) { skip = false; return; }
+    if (rules) scanRules(rules, depth);
+  };
+  for (const sh of doc.styleSheets) scanSheet(sh, 0);
+  for (const sh of doc.adoptedStyleSheets || []) scanSheet(sh, 0);
+  if (skip) {
+    for (const sel of fixedSel) {
+      let hits = [];
+      try { hits = doc.querySelectorAll(sel); } catch (e) { continue; }
+      for (const el of hits) for (let n = el; n && !keep.has(n); n = n.parentNode || n.host) keep.add(n);
+    }
+  }
+  // Without our registry any element may host a root; with it, only if one was ever attached
+  // (a declarative shadow root the parser made is then missed by the off-window count).
+  const farOf = makeFar({ norm, cut, roleOf, shadowOf, shadows: !reg || reg() > 0, WIDGET, FORM, HTML_NS });
 
   // Walk. Parallel stacks: node, flags, owner record, text kind, clip rect.
   let start = root;
@@ -174,6 +231,18 @@
     const hasA = el.hasAttributes();
     if (hasA && (el.getAttribute('aria-hidden') === 'true' || el.hasAttribute('inert'))) continue;
     if (el.namespaceURI !== HTML_NS && tag !== 'svg') continue; // svg roots are leaves
+    let inband = (f & INBAND) !== 0;
+    if (skip && !inband && tag !== 'html' && tag !== 'body' && !keep.has(el) && el.firstChild) {
+      const b = band(el);
+      if (b === 1 || b === 2) {
+        // Wholly off-window: only counted (far.js), never walked.
+        flush();
+        lastText = '';
+        for (const o of farOf(el, b, owner >= 0 ? recs[owner] : null)) items.push(o);
+        continue;
+      }
+      inband = b === 4;
+    }
     const cs = getComputedStyle(el);
     const disp = cs.display;
     if (disp === 'none' || cs.opacity === '0') continue;
@@ -196,7 +265,8 @@
     let strong = false;
     let weak = false;
     let ctl = el; // the control whose state is read (differs for a label standing in for it)
-    let cf = f & (DIS | EDIT);
+    let cf = f & (DIS | EDIT | CLOSED);
+    if (inband) cf |= INBAND;
     let dis = (f & DIS) !== 0;
     let noWeak = false;
     if (hasA) {
@@ -260,7 +330,7 @@
           flush();
           const o = {
             el, ctl, tag: ctl.localName, role: role || roleOf(ctl, ctl.localName), s: strong ? 1 : 0,
-            p: owner, r, w, kid: 0, drop: 0, tx: '', alt: '', near: lastText,
+            p: owner, r, w, kid: 0, drop: 0, tx: '', alt: '', near: lastText, cl: (f & CLOSED) !== 0,
           };
           if (ctl !== el && ctl.getAttribute('role')) o.role = ctl.getAttribute('role');
           if (owner >= 0) {
@@ -320,8 +390,11 @@
     if (ptr) cf |= PTR;
     if (!visOk) cf |= VH;
     let kids;
-    if (el.shadowRoot) kids = el.shadowRoot.childNodes;
-    else if (tag === 'slot') {
+    const sr = shadowOf(el);
+    if (sr) {
+      kids = sr.childNodes;
+      if (sr !== el.shadowRoot) cf |= CLOSED;
+    } else if (tag === 'slot') {
       kids = el.assignedNodes();
       if (!kids.length) kids = el.childNodes;
     } else if (tag === 'details' && !el.open) {
@@ -451,7 +524,7 @@
     const inVp = x < TW && x + r.width > 0 && y < TH && y + r.height > 0
       && (a.top || (r.top < ih && r.bottom > 0 && r.left < iw && r.right > 0));
     return ['e', 0, o.role, tag, name, x, y, r.width, r.height, inVp ? 1 : 0, value, ph,
-      attrs, options, checked, sens ? 1 : 0, filled];
+      attrs, options, checked, sens ? 1 : 0, filled, o.cl ? 1 : 0];
   };
 
   const out = [];
@@ -484,7 +557,7 @@
       let g = far.get(key);
       if (!g) { g = { n: 0, names: new Map() }; far.set(key, g); }
       g.n++;
-      const nm = cut(norm(o.el.getAttribute('aria-label') || o.tx || o.alt
+      const nm = o.nm !== undefined ? o.nm : cut(norm(o.el.getAttribute('aria-label') || o.tx || o.alt
         || o.el.getAttribute('placeholder') || ''), 40);
       if (nm) g.names.set(nm, (g.names.get(nm) || 0) + 1);
     }

@@ -23,7 +23,7 @@ from ..types import BBox, Element, Tab
 
 # Walker item layouts (see dom.js).
 E_K, E_ROLE, E_TAG, E_NAME, E_X, E_Y, E_W, E_H, E_INVP = range(1, 10)
-E_VALUE, E_PH, E_ATTRS, E_OPTS, E_CHECKED, E_SENS, E_FILLED = range(10, 17)
+E_VALUE, E_PH, E_ATTRS, E_OPTS, E_CHECKED, E_SENS, E_FILLED, E_CLOSED = range(10, 18)
 
 HEADING, ALERT, DISABLED = range(1, 7), 7, 8
 _CHECKABLE = {"checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"}
@@ -51,6 +51,7 @@ class Built:
     elements: list[Element]
     refs: dict[int, tuple[int, int]]  # index -> (frame key, walker ordinal k)
     text: str
+    closed: set[int] = field(default_factory=set)  # indexes inside closed shadow roots
 
 
 def short_url(href: str, origin: str, limit: int = 200) -> str:
@@ -257,6 +258,7 @@ def build(walks: dict[int, FrameWalk], *, main_key: int, url: str, title: str,
     """Assign indexes in reading order and write the observation text."""
     elements: list[Element] = []
     refs: dict[int, tuple[int, int]] = {}
+    closed: set[int] = set()
     entries: list[tuple[str, Any]] = []
     placed: set[int] = set()
 
@@ -269,6 +271,8 @@ def build(walks: dict[int, FrameWalk], *, main_key: int, url: str, title: str,
                 el = element_from_item(item, index, walk.url, page_origin)
                 elements.append(el)
                 refs[index] = (walk.key, int(item[E_K]))
+                if len(item) > E_CLOSED and item[E_CLOSED]:
+                    closed.add(index)
                 entries.append(("e", el))
             elif tag == "t":
                 entries.append(("t", (str(item[1]), int(item[2]))))
@@ -309,4 +313,4 @@ def build(walks: dict[int, FrameWalk], *, main_key: int, url: str, title: str,
         lines.append("(nothing to read or click in view)")
     if far["below"]:
         lines.append(far_line("below", far["below"]))
-    return Built(elements, refs, "\n".join(lines))
+    return Built(elements, refs, "\n".join(lines), closed)
