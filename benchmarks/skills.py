@@ -7,10 +7,13 @@ Standard, an aisle seat, one passenger, paid by test card) on the practice fligh
           loop (SkillPlanner);
 - agent:  the same loop with a model whose choices are scripted: the real OpenAI client
           talks to the fake server on loopback, which answers each step by reading the page
-          it was sent, as a model would (tokens: the server's count of what was sent).
+          it was sent, as a model would (tokens: the server's count of what was sent);
+- playwright floor: the same booking as a plain Playwright script (the demonstration the
+          skill was learned from, operator_bench.demonstrations.book_flight): no observation,
+          no gate, no trace. No replay can be faster, so it says how far "5x the agent" can go.
 
-Both run in one browser, a fresh context and freshly reset sites per run. Prints the
-median wall time and tokens of each, and the ratio.
+All run in one browser, a fresh context and freshly reset sites per run. Prints the
+median wall time and tokens of each, and the ratios.
 
     .venv/bin/python benchmarks/skills.py [--runs 5]
 """
@@ -39,7 +42,7 @@ from operator_agent.session import BrowserSession
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import run_skill
 from operator_agent.skills.values import resolve
-from operator_bench.demonstrations import next_month_day
+from operator_bench.demonstrations import book_flight, next_month_day
 from operator_bench.sites import PracticeSites
 from operator_bench.testing.fake_openai import FakeOpenAIServer
 from operator_bench.testing.script import find_index, find_text, user_text
@@ -147,13 +150,27 @@ async def agent_once(sites: PracticeSites, browser: Any) -> tuple[float, int, bo
     return seconds, u.input_tokens + u.output_tokens, result.success
 
 
+async def floor_once(sites: PracticeSites, browser: Any) -> tuple[float, int, bool]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = await context.new_page()
+        started = time.perf_counter()
+        reference = await book_flight(page, sites.flights_url + "/", day=next_month_day())
+        seconds = time.perf_counter() - started
+    finally:
+        await context.close()
+    return seconds, 0, bool(reference)
+
+
 async def main(runs: int) -> None:
     with PracticeSites(seed=0) as sites:
         handle = await open_browser(BrowserOptions())
-        results: dict[str, list[tuple[float, int, bool]]] = {"replay": [], "agent": []}
+        results: dict[str, list[tuple[float, int, bool]]] = {"replay": [], "agent": [],
+                                                             "playwright floor": []}
         try:
             for _ in range(runs):
-                for name, once in (("replay", replay_once), ("agent", agent_once)):
+                for name, once in (("replay", replay_once), ("agent", agent_once),
+                                   ("playwright floor", floor_once)):
                     sites.reset()
                     sites.configure(slow_ms=300)
                     outcome = await once(sites, handle.browser)
@@ -162,16 +179,18 @@ async def main(runs: int) -> None:
         finally:
             await handle.close()
     print(f"Flight booking on the practice site, {runs} runs each (median):")
-    print(f"{'':8} {'wall time':>10} {'tokens':>8} {'booked':>7}")
+    print(f"{'':16} {'wall time':>10} {'tokens':>8} {'booked':>7}")
     med = {}
     for name, rows in results.items():
         seconds = statistics.median(r[0] for r in rows)
         tokens = statistics.median(r[1] for r in rows)
         med[name] = (seconds, tokens)
-        print(f"{name:8} {seconds:9.1f}s {tokens:8,.0f} {sum(r[2] for r in rows):>4}/{len(rows)}")
-    (rs, rt), (as_, at) = med["replay"], med["agent"]
+        print(f"{name:16} {seconds:9.2f}s {tokens:8,.0f} {sum(r[2] for r in rows):>4}/{len(rows)}")
+    (rs, rt), (as_, at), (fs, _) = med["replay"], med["agent"], med["playwright floor"]
     print(f"ratio (agent / replay): wall time {as_ / rs:.2f}x, tokens "
           + (f"{at / rt:.1f}x" if rt else f"{at:,.0f} vs 0 (the replay asks no model)"))
+    print(f"ratio (agent / playwright floor): wall time {as_ / fs:.2f}x (the most any replay could reach); "
+          f"replay / floor {rs / fs:.2f}x")
 
 
 if __name__ == "__main__":

@@ -181,16 +181,16 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
                  overrides: dict[str, Any] | None = None, *, context: Any = None) -> int:
     """Run a skill from the command line: the permission layer, progress lines, heals.
     `context`: a browser context to use instead of launching a browser."""
-    from ..builder import browser_options, build_agent, model_planner, permissions
+    from ..builder import browser_options, model_planner, permissions
     from ..cli import _normalise_url
     from ..permissions.commands import policy_overrides
     from ..run_command import _with_interrupts
     from ..terminal import Progress, exit_code, print_result
     from ..traces import reserved_run_dir
     from .format import save_skill
+    from .glance import GlancingPlanner
     from .heal import ModelHealer, apply_heals
-    from .replay import SkillPlanner
-    from .run import max_steps_for, skill_session, skill_task
+    from .run import max_steps_for, replay_agent, skill_session, skill_task
 
     skill = entry.skill
     url = _normalise_url(args.url) if getattr(args, "url", None) else skill.start_url
@@ -203,19 +203,18 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
         # No model: steps that cannot be found are reported, not healed.
         with contextlib.suppress(ConfigError):
             healer = model_planner(**model_settings(args), vault=perms.vault)
-        planner = SkillPlanner(skill, values, base_url=url, healer=ModelHealer(healer) if healer else None,
-                               report=lambda line: console.print(f"  [yellow]{escape(line)}[/]"))
+        planner = GlancingPlanner(skill, values, base_url=url, healer=ModelHealer(healer) if healer else None,
+                                  report=lambda line: console.print(f"  [yellow]{escape(line)}[/]"))
         shown = ", ".join(f"{k}={v!r}" for k, v in values.items() if skill.parameters[k].type != "secret")
         console.print(f"[bold]Skill[/] {escape(skill.name)} [dim]({escape(str(entry.path))})[/]: "
                       f"{escape(shown)}")
         try:
             async with skill_session(url, browser=browser_options(headed=getattr(args, "headed", False)),
-                                     perms=perms, context=context) as session:
-                agent = build_agent(planner=planner, environment=session, start_url=url, perms=perms,
-                                    max_steps=(getattr(args, "max_steps", None)
-                                               or max_steps_for(skill, values)),
-                                    run_dir=run_dir,
-                                    hooks=[Progress()])
+                                     perms=perms, context=context, planner=planner) as session:
+                agent = replay_agent(planner, session, start_url=url, perms=perms,
+                                     max_steps=(getattr(args, "max_steps", None)
+                                                or max_steps_for(skill, values)),
+                                     run_dir=run_dir, hooks=[Progress()])
                 try:
                     result = await _with_interrupts(agent, agent.run(skill_task(skill, planner)))
                 except asyncio.CancelledError:

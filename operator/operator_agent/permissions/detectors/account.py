@@ -34,7 +34,7 @@ _EMAIL = re.compile(r"\b(?:change|update|save|edit|new)\b.*\be-?mail(?: address)
 _ADDRESS = re.compile(r"\b(?:change|update|save|edit|add|delete|remove|new)\b.*\baddress\b")
 _SEND = re.compile(r"\b(?:send|post|publish|tweet|toot|submit (?:comment|review|post))\b")
 _NOT_SEND = re.compile(r"\b(?:code|link|verification|otp|again|resend|me|feedback form)\b|\bsend to cart\b")
-_GENERIC_SUBMIT = re.compile(r"^(?:save|save changes|update|submit|confirm|apply|done|ok|continue|change)\b")
+GENERIC_SUBMIT = re.compile(r"^(?:save|save changes|update|submit|confirm|apply|done|ok|continue|change)\b")
 _NEW_PASSWORD = re.compile(r"new.?pass|confirm.?pass|repeat.?pass|change.?pass")
 _NEW_EMAIL = re.compile(r"new.?e-?mail|change.?e-?mail|confirm.?e-?mail")
 _ADDRESS_FIELD = re.compile(r"\baddress\b|street|postcode|postal|\bzip\b")
@@ -74,7 +74,7 @@ def _classify(action: Action, obs: Observation, el: Element | None) -> tuple[Kin
         named = _by_name(text, obs, el)
         if named is not None:
             return (*named, why)
-        if is_button(el) and _GENERIC_SUBMIT.search(el.name.lower()):
+        if is_button(el) and GENERIC_SUBMIT.search(el.name.lower()):
             ctx = _form_context(obs)
             if ctx is not None:
                 return (*ctx, why)
