@@ -369,15 +369,21 @@ async def ours_once(site: FormSite, work: Path) -> Run:
     return Run(seconds, result.steps, ok, note)
 
 
+def browser_use_env() -> dict[str, str]:
+    """The environment browser-use's processes run in: no telemetry, cloud or extensions,
+    and none of our Python path."""
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "false", "BROWSER_USE_CLOUD_SYNC": "false",
+           "BROWSER_USE_DISABLE_EXTENSIONS": "true", "PYTHONUNBUFFERED": "1"}
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 class BrowserUsePeer:
     """browser-use's driver process in its own environment, up for all the runs."""
 
     def __init__(self, python: Path, log: IO[str]) -> None:
-        env = {**os.environ, "ANONYMIZED_TELEMETRY": "false", "BROWSER_USE_CLOUD_SYNC": "false",
-               "BROWSER_USE_DISABLE_EXTENSIONS": "true", "PYTHONUNBUFFERED": "1"}
-        env.pop("PYTHONPATH", None)
         self.proc = subprocess.Popen([str(python), __file__, "--browser-use-driver"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+                                     stdout=subprocess.PIPE, stderr=log, text=True, env=browser_use_env())
         self.version = self._read()["version"]
 
     def _read(self) -> dict[str, Any]:

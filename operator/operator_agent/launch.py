@@ -7,6 +7,8 @@ the log with refused connections, so they are switched off.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -183,3 +185,49 @@ async def open_browser(options: BrowserOptions | None = None) -> BrowserHandle:
     except BaseException:
         await pw.stop()
         raise
+
+
+class Launch:
+    """open_browser under way as a task, so the rest of start-up (the model client, the
+    policy, the preferences) runs while Chromium starts in its own processes. The task
+    moves only while the caller awaits: the caller's heavy synchronous work belongs in a
+    thread (asyncio.to_thread) for the two to overlap. Whoever takes the handle owns the
+    browser; discard() closes it when nobody did, e.g. when a bad policy file stops the
+    run before the browser is used."""
+
+    def __init__(self, options: BrowserOptions) -> None:
+        self._task = asyncio.ensure_future(self._open(options))
+        self._taken = False
+
+    @staticmethod
+    async def _open(options: BrowserOptions) -> BrowserHandle:
+        handle = await open_browser(options)
+        if handle.owns_browser and not handle.context.pages:
+            # The first tab as well: it costs a renderer's start (a few hundred ms), and a
+            # blank tab sends no request, so it can exist before the network guard does.
+            try:
+                await handle.context.new_page()
+            except BaseException:
+                await handle.close()
+                raise
+        return handle
+
+    async def handle(self) -> BrowserHandle:
+        """The started browser, now the caller's to close; a failed launch raises here what
+        open_browser raises."""
+        self._taken = True
+        return await self._task
+
+    async def discard(self) -> None:
+        """Close the browser unless someone took it; waits for the launch to end first."""
+        if self._taken:
+            return
+        self._taken = True
+        # Start-up has failed already: that error is the one to report, not the launch's
+        # or the closing's.
+        try:
+            handle = await self._task
+        except Exception:
+            return
+        with contextlib.suppress(Exception):
+            await handle.close()

@@ -19,6 +19,7 @@ from .cli import _console, _error_line, _normalise_url
 if TYPE_CHECKING:
     from .budget import Budget
     from .builder import Permissions
+    from .launch import Launch
     from .types import RunResult, StepRecord, Usage
 
 
@@ -82,12 +83,30 @@ def _print_spend(result: RunResult, spend: _Spend, budget: Budget) -> None:
 async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
                      make_planner: Callable[[Permissions], Any],
                      overrides: dict[str, Any] | None = None, environment: Any = None) -> int:
+    from .builder import browser_options
+    from .launch import Launch
+
+    # The browser starts first and comes up while the rest of start-up runs; it is guarded
+    # before the start page's first request all the same (BrowserSession.open), and closed
+    # if start-up fails before the session takes it.
+    launch = (Launch(browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url))
+              if environment is None else None)
+    try:
+        return await _run_started(args, task, url, make_planner, overrides, environment, launch)
+    finally:
+        if launch is not None:
+            await launch.discard()
+
+
+async def _run_started(args: argparse.Namespace, task: str, url: str | None,
+                       make_planner: Callable[[Permissions], Any], overrides: dict[str, Any] | None,
+                       environment: Any, launch: Launch | None) -> int:
     import asyncio
 
     from rich.markup import escape
 
     from .budget import Budget
-    from .builder import browser_options, build_agent, permissions
+    from .builder import build_agent, permissions
     from .permissions.commands import policy_overrides
     from .preferences import PreferenceStore
     from .protocols import ModelAccessError
@@ -101,22 +120,24 @@ async def _run_agent(args: argparse.Namespace, task: str, url: str | None,
     # The folder is made now (its name is the audit log's run id) and removed again if
     # the run never starts, e.g. the browser or the start page does not open.
     with reserved_run_dir(Path(args.runs_dir) if args.runs_dir else None, task) as run_dir:
+        # On this thread: the audit log's SQLite connection is used here.
         perms = permissions(run_id=run_dir.name, policy_path=args.policy,
                             overrides={**(overrides or {}), **{k: v for k, v in policy_overrides(args).items()
                                                               if v is not None}})
-        planner = make_planner(perms)
+        # The model client's imports and set-up take a few hundred ms; in a thread, the
+        # event loop meanwhile drives the browser's launch.
+        planner = await asyncio.to_thread(make_planner, perms)
         prefs = PreferenceStore(args.prefs_db)
         budget = Budget(max_tokens=args.max_tokens, max_cost=args.max_cost)
         spend = _Spend()
         try:
             async with contextlib.AsyncExitStack() as stack:
-                if environment is None:
+                if launch is not None:
                     # Opened here rather than inside Agent.run, so a profile that is no folder
                     # or a page that does not open is the only line printed.
-                    options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
                     # Guarded before the start page's first request.
                     environment = await stack.enter_async_context(BrowserSession.open(
-                        options, start_url=url, vault=perms.vault, **wire_of(perms.gate)))
+                        launch, start_url=url, vault=perms.vault, **wire_of(perms.gate)))
                 agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
                                     environment=environment, max_steps=args.max_steps,
                                     verify=not args.no_verify, run_dir=run_dir,

@@ -8,7 +8,7 @@ from playwright.async_api import BrowserContext
 from playwright.async_api import Error as PlaywrightError
 
 from .executors.browser import BrowserExecutor, SettleOptions
-from .launch import BrowserHandle, BrowserOptions, open_browser
+from .launch import BrowserHandle, BrowserOptions, Launch, open_browser
 from .netguard import Check, NetworkGuard
 from .perception.browser import DomPerceiver
 from .permissions.audit import AuditLog
@@ -45,12 +45,13 @@ class BrowserSession:
         self._audit: AuditLog | None = None
 
     @classmethod
-    def open(cls, options: BrowserOptions | None = None, *, start_url: str | None = None,
+    def open(cls, options: BrowserOptions | Launch | None = None, *, start_url: str | None = None,
              perceiver: DomPerceiver | None = None, vault: Vault | None = None,
              guard: Check | None = None, audit: AuditLog | None = None,
              payments: PaymentWire | None = None) -> _Opener:
-        """`guard`: the gate's check_request (None when the policy denies no host);
-        `payments`: the gate's payment wire."""
+        """`options`: what to launch, or a Launch already under way (its browser is then the
+        session's to close); `guard`: the gate's check_request (None when the policy denies
+        no host); `payments`: the gate's payment wire."""
         return _Opener(cls, options or BrowserOptions(), start_url, perceiver, vault, guard, audit, payments)
 
     async def guard_requests(self, guard: Callable[[str], Verdict] | None = None, *,
@@ -118,7 +119,7 @@ class BrowserSession:
 
 
 class _Opener:
-    def __init__(self, cls: type[BrowserSession], options: BrowserOptions, start_url: str | None,
+    def __init__(self, cls: type[BrowserSession], options: BrowserOptions | Launch, start_url: str | None,
                  perceiver: DomPerceiver | None, vault: Vault | None, guard: Check | None,
                  audit: AuditLog | None, payments: PaymentWire | None) -> None:
         self._args = (cls, options, start_url, perceiver, vault)
@@ -127,7 +128,7 @@ class _Opener:
 
     async def __aenter__(self) -> BrowserSession:
         cls, options, start_url, perceiver, vault = self._args
-        handle = await open_browser(options)
+        handle = await (options.handle() if isinstance(options, Launch) else open_browser(options))
         # A context we made has service workers off already (launch.py); an attached one does not.
         self.session = cls(handle.context, handle=handle, perceiver=perceiver, vault=vault,
                            service_workers_blocked=handle.owns_browser)
