@@ -37,7 +37,7 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)")
     run.add_argument("--vision", action="store_true", default=None, help="send marked screenshots")
     run.add_argument("--workers", type=int, default=1, metavar="N",
-                     help="tasks at once (local: N browsers in this process; ray: tasks in flight)")
+                     help="tasks at once (local: N worker processes, a browser each; ray: tasks in flight)")
     run.add_argument("--seeds", nargs="+", metavar="SEED", help="e.g. 0 1 2, 0,1,2 or 0-4 (default: 0)")
     run.add_argument("--tasks", metavar="PATTERN", help="comma-separated globs over task ids, e.g. 'click-*'")
     run.add_argument("--resume", action="store_true",

@@ -24,6 +24,9 @@ ENDED_NOTE = "(The task page has ended this episode: it accepts no more input. F
 DRAWN_NOTE = ("(Nothing on this page is listed as an element: it is drawn (SVG, canvas) or moved by the "
               "mouse. Act on the screenshot at its pixels: click_at, drag, move, type_at.)")
 
+_UTTERANCE_JS = """() => { const u = core.getUtterance();
+  return typeof u === 'string' ? u : (u && u.utterance) || JSON.stringify(u); }"""
+
 # core.startEpisode would show the "START" cover and, when clicked, a new problem that
 # resets the reward globals; replacing it keeps the first episode's reward readable.
 # The reward HUD is hidden: it is not part of the task, and it shows the last reward.
@@ -36,14 +39,12 @@ _START_JS = """([seed, limit]) => {
     const el = document.getElementById(id);
     if (el) el.style.display = 'none';
   }
-  return typeof WOB_TASK_READY !== 'undefined' && WOB_TASK_READY === true;
-}"""
+  const ready = typeof WOB_TASK_READY !== 'undefined' && WOB_TASK_READY === true;
+  return ready ? (UTTERANCE)() : null;  // the instruction, in the same round trip
+}""".replace("UTTERANCE", _UTTERANCE_JS)
 
 _REWARD_JS = """() => ({done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL, raw: WOB_RAW_REWARD_GLOBAL,
                        reason: WOB_REWARD_REASON === null ? null : String(WOB_REWARD_REASON)})"""
-
-_UTTERANCE_JS = """() => { const u = core.getUtterance();
-  return typeof u === 'string' ? u : (u && u.utterance) || JSON.stringify(u); }"""
 
 
 def html_dir() -> Path:
@@ -85,10 +86,11 @@ class Reward:
 async def start_episode(page: Page, url: str, seed: int, limit_ms: int) -> str:
     """Open the task page, start a seeded episode, and return its instruction."""
     await page.goto(url, wait_until="load")  # core.startEpisode runs on window.onload
-    ready = await page.evaluate(_START_JS, [seed, limit_ms])
-    if not ready:  # some tasks build the problem asynchronously (FlightWoB loads an iframe)
+    instruction = await page.evaluate(_START_JS, [seed, limit_ms])
+    if instruction is None:  # some tasks build the problem asynchronously (FlightWoB loads an iframe)
         await page.wait_for_function("WOB_TASK_READY === true", timeout=30_000)
-    return str(await page.evaluate(_UTTERANCE_JS))
+        instruction = await page.evaluate(_UTTERANCE_JS)
+    return str(instruction)
 
 
 async def read_reward(page: Page) -> Reward:

@@ -197,8 +197,12 @@ def execute(plan: Plan, *, progress: Display = "bar",
             address = req.address or os.environ.get("RAY_ADDRESS") or "local"
             run_ray(plan.items, settings, address=address,
                     max_in_flight=req.workers if req.workers > 1 else None, on_result=record)
+        elif req.workers > 1 and len(plan.items) > 1:
+            from .backends.processes import run_processes
+
+            asyncio.run(run_processes(plan.items, settings, workers=req.workers, on_result=record))
         else:
             from .backends.local import run_local
 
-            asyncio.run(run_local(plan.items, settings, workers=req.workers, on_result=record))
+            asyncio.run(run_local(plan.items, settings, on_result=record))
     return finished
