@@ -51,11 +51,46 @@ PAID_WITHIN_MS = 30_000
 
 
 async def _pay(page: Page, name_on_card: str) -> None:
+    """Fill the card form and pay. A person whose click on Pay shows nothing at all (not
+    "Processing…", no error: on a loaded machine the card form was seen to stay idle) fills
+    it in and pays again, once; what the form held each time is in the error otherwise."""
     card = page.frame_locator("#payment-frame")
-    for label, value in CARD.items():
-        await card.get_by_label(label).fill(value)
-    await card.get_by_label("Name on card").fill(name_on_card)
-    await card.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    seen: list[str] = []
+    for _ in range(2):
+        for label, value in CARD.items():
+            await card.get_by_label(label).fill(value)
+        await card.get_by_label("Name on card").fill(name_on_card)
+        leaving = page.url
+        await card.get_by_role("button", name=re.compile(r"^Pay ")).click()
+        if await _answered(page, leaving):
+            return
+        seen.append(await _card_form(page))
+    raise AssertionError("the card form did not answer Pay, twice:\n" + "\n---\n".join(seen))
+
+
+async def _answered(page: Page, leaving: str, within_ms: int = 10_000) -> bool:
+    """Whether the card form answered the click (its message, or the page moving on)."""
+    message = page.frame_locator("#payment-frame").locator("#pay-message")
+    waits = [asyncio.ensure_future(page.wait_for_url(lambda url: url != leaving, timeout=within_ms)),
+             asyncio.ensure_future(expect(message).not_to_be_empty(timeout=within_ms))]
+    done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for w in pending:
+        w.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    return any(not w.cancelled() and w.exception() is None for w in done) or page.url != leaving
+
+
+async def _card_form(page: Page) -> str:
+    """What the card form shows and holds (the digits' count only), for an error message."""
+    card = page.frame_locator("#payment-frame")
+    try:
+        text = await card.locator("body").inner_text(timeout=2_000)
+        held = {f: len(await card.locator(f"#{f}").input_value(timeout=2_000))
+                for f in ("card-number", "card-expiry", "card-cvc", "card-name")}
+        frame = next((f.url for f in page.frames if "/pay/" in f.url), "(no card frame)")
+    except Exception as why:  # the frame may be gone: say so
+        return f"(unreadable: {why})"
+    return f"{frame}\ncharacters held: {held}\n{text}"
 
 
 async def _paid(page: Page, done: Locator) -> None:
@@ -63,12 +98,8 @@ async def _paid(page: Page, done: Locator) -> None:
     try:
         await expect(done).to_be_visible(timeout=PAID_WITHIN_MS)
     except AssertionError as exc:
-        try:
-            form = await page.frame_locator("#payment-frame").locator("body").inner_text(timeout=2_000)
-        except Exception as why:  # the frame may be gone: say so
-            form = f"(unreadable: {why})"
         raise AssertionError(f"the payment did not complete at {page.url}; "
-                             f"the card form shows:\n{form}") from exc
+                             f"the card form shows:\n{await _card_form(page)}") from exc
 
 
 async def buy_usb_cable(page: Page, shop_url: str, *, max_price: float = 15.0) -> str:
