@@ -22,6 +22,7 @@ from pathlib import Path
 
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
+from operator_agent.executors.frame_click import click_into_frame
 from operator_agent.skills.compiler import compile_recording
 from operator_agent.skills.events import load_recording
 from operator_agent.skills.format import Skill, save_skill, shipped_dir
@@ -51,20 +52,25 @@ PAID_WITHIN_MS = 30_000
 
 
 async def _pay(page: Page, name_on_card: str) -> None:
-    """Fill the card form and pay. A person whose click on Pay shows nothing at all (not
-    "Processing…", no error: on a loaded machine the card form was seen to stay idle) fills
-    it in and pays again, once; what the form held each time is in the error otherwise."""
+    """Fill the card form and pay. The click on Pay is checked on arrival, as the agent's
+    is (a press the browser sent to the page around the card form is made again). A person
+    whose click still shows nothing at all (not "Processing…", no error: on a loaded machine
+    the card form was seen to stay idle) fills it in again and presses Enter on Pay, once;
+    what the form held each time is in the error otherwise."""
     card = page.frame_locator("#payment-frame")
     seen: list[str] = []
-    for _ in range(2):
+    for attempt in range(2):
         for label, value in CARD.items():
             await card.get_by_label(label).fill(value)
         await card.get_by_label("Name on card").fill(name_on_card)
         leaving = page.url
-        await card.get_by_role("button", name=re.compile(r"^Pay ")).click()
+        frame = await (await page.locator("#payment-frame").element_handle()).content_frame()
+        assert frame is not None, "the card form's frame has no document"
+        pay = frame.get_by_role("button", name=re.compile(r"^Pay "))
+        note = await pay.press("Enter") if attempt else await click_into_frame(pay, frame)
         if await _answered(page, leaving):
             return
-        seen.append(await _card_form(page))
+        seen.append(f"{note or ''}\n{await _card_form(page)}".strip())
     raise AssertionError("the card form did not answer Pay, twice:\n" + "\n---\n".join(seen))
 
 
@@ -81,16 +87,23 @@ async def _answered(page: Page, leaving: str, within_ms: int = 10_000) -> bool:
 
 
 async def _card_form(page: Page) -> str:
-    """What the card form shows and holds (the digits' count only), for an error message."""
+    """What the card form shows and holds (the digits' count only), and what the page and
+    the form's document say of themselves, for an error message."""
     card = page.frame_locator("#payment-frame")
     try:
         text = await card.locator("body").inner_text(timeout=2_000)
         held = {f: len(await card.locator(f"#{f}").input_value(timeout=2_000))
                 for f in ("card-number", "card-expiry", "card-cvc", "card-name")}
         frame = next((f.url for f in page.frames if "/pay/" in f.url), "(no card frame)")
+        state = "() => [document.visibilityState, document.hasFocus(), scrollY, innerHeight]"
+        inside = await card.locator("#pay-button").evaluate(
+            f"b => [b.disabled, b.getBoundingClientRect().toJSON(), ({state})()]", timeout=2_000)
+        around = await page.locator("#payment-frame").evaluate(
+            f"f => [f.getBoundingClientRect().toJSON(), ({state})()]", timeout=2_000)
     except Exception as why:  # the frame may be gone: say so
         return f"(unreadable: {why})"
-    return f"{frame}\ncharacters held: {held}\n{text}"
+    return (f"{frame}\ncharacters held: {held}\npay button (disabled, box, [visibility, focus, "
+            f"scrollY, height]): {inside}\nthe frame on the page: {around}\n{text}")
 
 
 async def _paid(page: Page, done: Locator) -> None:

@@ -39,6 +39,7 @@ from ..types import (
     Wait,
 )
 from .dialogs import DialogWatch
+from .frame_click import click_into_frame
 from .pointer import Pointer, click_if_clear, is_pixel_action, target_of
 from .settle import Mark, NetworkWatch, SettleOptions, Settler
 
@@ -200,11 +201,16 @@ class BrowserExecutor:
         match action:
             case Click():
                 seen = self.perceiver.target(action.index)
-                if not await click_if_clear(page, seen.frame, seen.selector, button=action.button,
-                                            double=action.double):
-                    loc = (await self._target(action.index)).locator
-                    await loc.click(button=action.button, click_count=2 if action.double else 1,
-                                    timeout=o.action_timeout)
+                if await click_if_clear(page, seen.frame, seen.selector, button=action.button,
+                                        double=action.double):
+                    return f"clicked [{action.index}]"
+                target = await self._target(action.index)
+                if target.frame is not page.main_frame:  # checked on arrival (frame_click.py)
+                    note = await click_into_frame(target.locator, target.frame, button=action.button,
+                                                  double=action.double, timeout=o.action_timeout)
+                    return f"clicked [{action.index}]" + (f" ({note})" if note else "")
+                await target.locator.click(button=action.button, click_count=2 if action.double else 1,
+                                           timeout=o.action_timeout)
                 return f"clicked [{action.index}]"
             case Type():
                 target = await self._target(action.index)
