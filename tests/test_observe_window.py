@@ -68,6 +68,18 @@ async def test_far_summary_is_the_same_as_walking_everything(page, pages_server)
     assert skipped["i"] == walked["i"]
 
 
+async def test_a_long_page_is_counted_so_far_and_then_said_to_hold_more(page, pages_server) -> None:
+    """Past 250 controls one way the summary stops counting (the count would cost what the
+    whole document holds) and says so with "+"."""
+    await page.goto(pages_server.url("/perception/long.html"))
+    line = below(await DomPerceiver().observe(page))
+    assert line.startswith("... 250+ more below (scroll down): "), line
+    assert '250 buttons (125 "Add to cart"' in line  # of the first 250: every other one
+    await page.evaluate("() => [...document.querySelectorAll('.item')].slice(40).forEach(el => el.remove())")
+    line = below(await DomPerceiver().observe(page))
+    assert "+" not in line.split(" more ")[0], line  # few enough to count: exact again
+
+
 # --- closed shadow roots ----------------------------------------------------------------
 
 

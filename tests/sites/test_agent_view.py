@@ -4,6 +4,7 @@ the card form inside the cross-origin iframe (marked sensitive), seats inside th
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from playwright.async_api import expect
 
@@ -31,11 +32,14 @@ async def test_shop_pages_read_well(sites, context, page) -> None:
     await page.goto(f"{shop}/checkout/shipping")
     await page.get_by_role("button", name="Deliver to this address").click()
     await page.get_by_role("button", name="Continue to payment").click()
-    await expect(page.frame_locator("#payment-frame").get_by_label("Card number")).to_be_visible()
+    card_form = page.frame_locator("#payment-frame")
+    await expect(card_form.get_by_label("Card number")).to_be_visible()
+    # Pay stays disabled (listed as text) until Paylane's script has taken the form.
+    await expect(card_form.get_by_role("button", name=re.compile(r"^Pay \$"))).to_be_enabled()
     obs = await DomPerceiver().observe(page)
     card = [e for e in obs.elements if e.name == "Card number"]
     assert len(card) == 1 and card[0].sensitive and card[0].frame.startswith(sites.payments_url)
-    assert any(e.role == "button" and e.name.startswith("Pay $") for e in obs.elements)
+    assert any(e.role == "button" and e.name.startswith("Pay $") for e in obs.elements), obs.text
 
 
 async def test_flights_widgets_read_well(sites, context, page) -> None:

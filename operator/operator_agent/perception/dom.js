@@ -56,6 +56,9 @@
   const EDIT = 8; // inside a contenteditable root
   const HTML_NS = 'http://www.w3.org/1999/xhtml';
   const INBAND = 16; // parent box lies wholly in the window: no subtree is skipped below it
+  // The "N more below" summary counts this many controls each way, then says "N+": on a long
+  // page the count would otherwise cost what the whole document holds, not what is listed.
+  const FAR_MAX = 250;
   const CLOSED = 32; // inside a closed shadow root (acted on through the registry, not CSS)
   // Closed shadow roots, from the registry our init script keeps (browser.py); open ones as usual.
   const reg = typeof win.__oaShadowRoot === 'function' ? win.__oaShadowRoot : null;
@@ -106,11 +109,11 @@
   const band = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0) return 0;
-    const bot = Math.max(r.bottom, r.top + el.scrollHeight);
     const tt = OY + r.top;
+    if (tt >= TH * (1 + M) || (!a.top && r.top >= ih)) return 2; // (its overflow only goes further down)
+    const bot = Math.max(r.bottom, r.top + el.scrollHeight);
     const tb = OY + bot;
     if (tb <= -M * TH || (!a.top && bot <= 0)) return 1;
-    if (tt >= TH * (1 + M) || (!a.top && r.top >= ih)) return 2;
     if (tt >= -M * TH && tb <= TH * (1 + M) && (a.top || (r.top >= 0 && bot <= ih))) return 4;
     return 0;
   };
@@ -171,23 +174,30 @@
   };
   for (const sh of doc.styleSheets) scanSheet(sh, 0);
   for (const sh of doc.adoptedStyleSheets || []) scanSheet(sh, 0);
-  if (skip) {
-    for (const sel of fixedSel) {
-      let hits = [];
-      try { hits = doc.querySelectorAll(sel); } catch (e) { continue; }
-      for (const el of hits) for (let n = el; n && !keep.has(n); n = n.parentNode || n.host) keep.add(n);
+  // One pass over the document for them all (a selector list), or one each when the list
+  // does not parse (a selector this browser does not know). A modal dialog is among them.
+  const hitsOf = (sels) => {
+    try { return doc.querySelectorAll(sels.join(',')); } catch (e) { /* one is unknown here */ }
+    const out = [];
+    for (const sel of sels) {
+      try { out.push(...doc.querySelectorAll(sel)); } catch (e) { /* left out */ }
+    }
+    return out;
+  };
+  let modal = null;
+  for (const el of hitsOf(skip ? fixedSel : ['dialog[open]'])) {
+    if (skip) for (let n = el; n && !keep.has(n); n = n.parentNode || n.host) keep.add(n);
+    if (modal === null && el.localName === 'dialog') {
+      try { if (el.matches(':modal')) modal = el; } catch (e) { /* :modal unsupported */ }
     }
   }
   // Without our registry any element may host a root; with it, only if one was ever attached
   // (a declarative shadow root the parser made is then missed by the off-window count).
-  const farOf = makeFar({ norm, cut, roleOf, shadowOf, shadows: !reg || reg() > 0, WIDGET, FORM, HTML_NS });
+  const farOf = makeFar({ norm, cut, roleOf, shadowOf, shadows: !reg || reg() > 0, WIDGET, FORM, HTML_NS,
+    FAR_MAX });
 
   // Walk. Parallel stacks: node, flags, owner record, text kind, clip rect.
-  let start = root;
-  try {
-    const modal = doc.querySelector('dialog:modal');
-    if (modal) start = modal; // everything outside a modal dialog is inert
-  } catch (e) { /* :modal unsupported */ }
+  const start = modal || root; // everything outside a modal dialog is inert
   const stN = [start];
   const stF = [0];
   const stO = [-1];
@@ -530,6 +540,7 @@
   const out = [];
   const listed = [];
   const far = new Map();
+  const farSeen = { above: 0, below: 0 };
   const range = doc.createRange();
   for (const it of items) {
     if (it.f !== undefined) { out.push(['f', it.f]); continue; }
@@ -553,7 +564,9 @@
       out.push(d);
       listed.push(d, o.el);
     } else {
-      const key = (o.w === 1 ? 'above' : 'below') + '\u0000' + o.role;
+      const dir = o.w === 1 ? 'above' : 'below';
+      if (farSeen[dir]++ >= FAR_MAX) continue; // counted as "more" below
+      const key = dir + '\u0000' + o.role;
       let g = far.get(key);
       if (!g) { g = { n: 0, names: new Map() }; far.set(key, g); }
       g.n++;
@@ -588,6 +601,7 @@
     const top = [...g.names].filter((e) => e[1] >= 2).sort((x, y) => y[1] - x[1]).slice(0, 3);
     farOut.push([dir, role, g.n, top]);
   }
+  for (const dir of ['above', 'below']) if (farSeen[dir] > FAR_MAX) farOut.push([dir, '', 0, []]); // "N+"
   return JSON.stringify({ s: scroll, i: out.filter((d) => d[0] !== 'x'), f: farOut, n: nodes,
     t: a.top ? norm(doc.title || '') : '' });
 }

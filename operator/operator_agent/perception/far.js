@@ -9,9 +9,11 @@
 // (that needs every element's style); those are listed when they come into the window.
 // Returns a function (root, w, parent) -> [{role, nm, w}] in document order, where
 // `parent` is the walker record owning `root` (or null) and gets kid=1 when the subtree
-// holds controls.
+// holds controls. Past FAR_MAX controls one way it returns nothing more that way: the
+// walker counts that many and says "N+" (it has seen at least one over).
 (h) => {
-  const { norm, cut, roleOf, shadowOf, shadows, WIDGET, FORM, HTML_NS } = h;
+  const { norm, cut, roleOf, shadowOf, shadows, WIDGET, FORM, HTML_NS, FAR_MAX } = h;
+  const given = { 1: 0, 2: 0 };
   // Disabled form controls are left out by the selector itself (no call per element).
   const SEL = 'a[href],button:enabled,input:not([type=hidden]):enabled,select:enabled,textarea:enabled,'
     + 'summary,label,[role],[onclick],[tabindex],[contenteditable]';
@@ -99,6 +101,7 @@
     }
   };
   return (root, w, parent) => {
+    if (given[w] > FAR_MAX) return [];
     const cands = [];
     scope(root, cands);
     if (!cands.length) return [];
@@ -126,6 +129,7 @@
       if (o.drop || (!o.s && o.kid)) continue;
       out.push({ role: o.role, nm: nameOf(o.el), w });
     }
+    given[w] += out.length;
     return out;
   };
 }

@@ -168,8 +168,9 @@ def _plural(role: str, n: int) -> str:
     return role + ("es" if role.endswith(("x", "ch", "s")) else "s")
 
 
-def far_line(direction: str, groups: dict[str, tuple[int, Counter[str]]]) -> str:
-    """`... 180 more below (scroll down): 172 links, 172 buttons "Add to cart"`."""
+def far_line(direction: str, groups: dict[str, tuple[int, Counter[str]]], *, more: bool = False) -> str:
+    """`... 180 more below (scroll down): 172 links, 172 buttons "Add to cart"`; with
+    `more`, the counts are of the first ones only: `... 250+ more below ...`."""
     total = sum(n for n, _ in groups.values())
     pieces = []
     for role, (n, names) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:6]:
@@ -183,7 +184,7 @@ def far_line(direction: str, groups: dict[str, tuple[int, Counter[str]]]) -> str
     if len(groups) > 6:
         pieces.append("…")
     verb = "scroll up" if direction == "above" else "scroll down"
-    return f"... {total} more {direction} ({verb}): " + ", ".join(pieces)
+    return f"... {total}{'+' if more else ''} more {direction} ({verb}): " + ", ".join(pieces)
 
 
 def header_lines(url: str, title: str, tabs: Sequence[Tab] = (), scroll: Sequence[float] | None = None,
@@ -298,19 +299,23 @@ def build(walks: dict[int, FrameWalk], *, main_key: int, url: str, title: str,
             frame_entries(walks[key])
 
     far: dict[str, dict[str, tuple[int, Counter[str]]]] = {"above": {}, "below": {}}
+    more: set[str] = set()  # a walk counted as far as it counts, and there was more
     for walk in walks.values():
         for direction, role, n, names in walk.far:
+            if not role:
+                more.add(direction)
+                continue
             prev_n, prev_names = far[direction].get(role, (0, Counter()))
             merged = prev_names + Counter({str(name): int(c) for name, c in names})
             far[direction][role] = (prev_n + int(n), merged)
 
     lines = header_lines(url, title, tabs, main.scroll if main else None)
     if far["above"]:
-        lines.append(far_line("above", far["above"]))
+        lines.append(far_line("above", far["above"], more="above" in more))
     body = _compact(entries)
     lines.extend(body)
     if not body:
         lines.append("(nothing to read or click in view)")
     if far["below"]:
-        lines.append(far_line("below", far["below"]))
+        lines.append(far_line("below", far["below"], more="below" in more))
     return Built(elements, refs, "\n".join(lines), closed)
