@@ -95,6 +95,7 @@ class BrowserSession:
     async def observe(self, *, screenshot: Screenshot = False) -> Observation:
         page = await self.executor.ensure_page()
         obs = await self.perceiver.observe(page, screenshot=screenshot)
+        self.executor.warm()
         obs.actions = sorted(self.actions)
         if self._guard is not None and self._guard.blocked:
             obs.errors.extend(dict.fromkeys(self._guard.blocked))

@@ -187,7 +187,11 @@ class NetworkWatch:
     def _end(self, request: Request) -> None:
         if request in self.pending:
             self.pending.discard(request)
-            self.last_end = asyncio.get_running_loop().time()
+            # The grace is for a script that reads a response and sends the next request. A
+            # document's scripts have not run when it arrives; their fetches are counted in
+            # the page as they are made, so a navigation ends without it.
+            if request.resource_type != "document":
+                self.last_end = asyncio.get_running_loop().time()
             self.changed.set()
 
 
