@@ -174,10 +174,12 @@ def test_results_file_survives_a_cut_off_line_and_knows_what_is_done(tmp_path: P
         out.append(_result("a"))
         out.append(_result("b", error="boom"))
         out.append(_result("c", success=False))
+        out.append(_result("e", success=False, not_run="not run: no replies"))
     with path.open("a") as f:
         f.write('{"suite": "s", "task": "d", "se')  # killed mid-write
-    assert [r.task for r in load_results(path)] == ["a", "b", "c"]
-    assert done_keys(path) == {("s", "a", 0), ("s", "c", 0)}  # the harness error is run again
+    assert [r.task for r in load_results(path)] == ["a", "b", "c", "e"]
+    # The harness error is run again, and so is what was not run.
+    assert done_keys(path) == {("s", "a", 0), ("s", "c", 0)}
     with ResultsFile(path) as out:
         out.append(_result("b"))
     assert {r.task: r.error for r in load_results(path)}["b"] is None  # the last line wins
@@ -195,6 +197,18 @@ def test_metrics_group_by_suite_and_difficulty() -> None:
     assert summarize(rs, "difficulty")[1].rate == 0.5
 
 
+def test_every_summary_counts_what_was_not_run_and_rates_over_all() -> None:
+    rs = [_result("a", steps=4), _result("b", success=False, steps=2), _result("c", error="boom", steps=1),
+          _result("d", success=False, not_run="not run: no replies"),
+          _result("e", success=False, not_run="not run: no replies")]
+    s = summarize(rs)[0]
+    assert (s.n, s.ran, s.passed, s.failed, s.failed_runs, s.not_run) == (5, 3, 1, 1, 1, 2)
+    assert s.rate == 0.2  # 1 of all 5, not 1 of the 3 run
+    assert s.as_dict()["mean_steps"] == 2.33  # of what ran: (4 + 2 + 1) / 3
+    assert s.headline() == "3 of 5 run: 1 passed, 1 failed, 1 errors, 2 not run (20% of 5 passed)"
+    assert [r.outcome for r in rs] == ["passed", "failed", "error", "not run", "not run"]
+
+
 def test_compare_names_what_changed() -> None:
     a = [_result("x"), _result("y", success=False), _result("z"), _result("only-a")]
     b = [_result("x", success=False, checks=[{"name": "order", "ok": False, "detail": "0 orders"}]),
@@ -203,6 +217,10 @@ def test_compare_names_what_changed() -> None:
     assert [r.task for r, _ in c.broken] == ["x"] and [r.task for r, _ in c.fixed] == ["y"] and c.same == 1
     text = "\n".join(render(c))
     assert "now fail" in text and "s/x#0: order: 0 orders" in text and "only in A: 1" in text
+    # Not run on one side: counted apart, never as a task that now fails.
+    c = compare([_result("x"), _result("w")], [_result("x"), _result("w", success=False, not_run="no")])
+    assert not c.broken and c.same == 1 and c.not_run == [("s", "w", 0)]
+    assert "not run in one or both: 1 (s/w#0)" in "\n".join(render(c))
 
 
 def test_report_is_self_contained_and_escapes(tmp_path: Path) -> None:
@@ -211,8 +229,11 @@ def test_report_is_self_contained_and_escapes(tmp_path: Path) -> None:
         out.append(_result("a", group="search", goal="<script>alert(1)</script>"))
         out.append(_result("b", success=False, group="impossible", answer="<b>bold</b>",
                            run_dir=str(tmp_path / "missing")))
+        out.append(_result("c", success=False, not_run="not run: the scripted planner has no replies"))
     html = write_eval_report(path).read_text()
     assert "<svg" in html and "s/search" in html and "s/impossible" in html
+    assert "2 of 3 run: 1 passed, 1 failed, 0 errors, 1 not run (33% of 3 passed)" in html
+    assert "<span class=muted>not run</span>" in html and "the scripted planner has no replies" in html
     assert "<script>alert" not in html and "&lt;script&gt;" in html and "<b>bold" not in html
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
 
@@ -240,6 +261,8 @@ def test_a_run_refuses_to_overwrite_results_and_skips_unscripted_tasks(tmp_path:
     path = tmp_path / "r.jsonl"
     plan = prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), results=path))
     assert plan.items and plan.unscripted and all(i.task.script for i in plan.items)
+    assert sorted(r.key[1] for r in plan.not_run) == sorted(k.split("/")[1] for k in plan.unscripted)
+    assert all(r.outcome == "not run" and "no replies" in (r.not_run or "") for r in plan.not_run)
     path.write_text(_result("a", planner="scripted").model_dump_json() + "\n")
     with pytest.raises(ConfigError, match="--resume"):
         prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), results=path))

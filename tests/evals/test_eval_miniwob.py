@@ -119,6 +119,20 @@ def test_two_workers_give_the_results_of_one(two_workers: tuple[Path, list[TaskR
     assert one == {k: two[k] for k in one}
 
 
+def test_a_task_the_planner_cannot_attempt_is_counted_not_run(tmp_path: Path) -> None:
+    """In the results file, the summary and the rate: a task with no scripted replies is
+    not run, and says why; the rate is over both."""
+    results = tmp_path / "r.jsonl"
+    done = subprocess.run(_cli("--tasks", "click-button,bisect-angle", "--results", str(results)),
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = {x["task"]: x for x in map(json.loads, results.read_text().splitlines())}
+    assert lines["bisect-angle"]["not_run"] and not lines["bisect-angle"]["success"]
+    assert lines["click-button"]["not_run"] is None
+    said = " ".join(done.stderr.split())
+    assert "1 of 2 run: 1 passed, 0 failed, 0 errors, 1 not run (50% of 2 passed)" in said, done.stderr
+
+
 def _loopback_only(cmd: list[str]) -> list[str]:
     """The command in a network namespace of its own with only `lo` up: Ray 2.x's gRPC
     servers listen on every interface whatever --node-ip-address says, so this is what

@@ -96,21 +96,24 @@ def print_summary(path: Path) -> None:
 
     results = load_results(path)
     table = Table(title=f"{path}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    # Short headings: a log or CI console is 80 columns wide.
-    columns = ("", "tasks", "pass", "rate", "steps", "med s", "tokens", "cost", "asked", "errors", "harness")
+    # Short headings: a log or CI console is 80 columns wide. "error": the harness could not
+    # run it; "mistakes": the model's and the page's, during runs.
+    columns = ("", "tasks", "pass", "fail", "error", "not run", "rate", "steps", "med s", "tokens", "cost",
+               "asked", "mistakes")
     for col in columns:
         table.add_column(col, justify="left" if not col else "right")
     for rows in (summarize(results), summarize(results, "suite"), summarize(results, "difficulty")):
         for s in rows:
             d = s.as_dict()
-            table.add_row(s.label, str(s.n), str(s.passed), f"{s.rate:.0%}", f"{d['mean_steps']}",
+            counts = (s.n, s.passed, s.failed, s.failed_runs, s.not_run)
+            table.add_row(s.label, *map(str, counts), f"{s.rate:.0%}", f"{d['mean_steps']}",
                           f"{d['median_seconds']:.1f}", f"{s.tokens:,}",
-                          "—" if s.cost is None else f"${s.cost:.4f}", str(s.approvals), str(s.errors),
-                          str(s.failed_runs))
+                          "—" if s.cost is None else f"${s.cost:.4f}", str(s.approvals), str(s.errors))
         table.add_section()
     # Not a terminal (a log, CI): rich assumes 80 columns, too few to keep the columns whole.
-    target = console if console.is_terminal else Console(stderr=True, highlight=False, width=120)
+    target = console if console.is_terminal else Console(stderr=True, highlight=False, width=130)
     target.print(table)
+    target.print(summarize(results)[0].headline() if results else "no results", markup=False)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -119,8 +122,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     plan = prepare(_request(args))
     if plan.unscripted:
-        console.print(f"[yellow]{len(plan.unscripted)} tasks have no scripted replies and are skipped[/] "
-                      f"[dim]({', '.join(plan.unscripted[:5])}{' …' if len(plan.unscripted) > 5 else ''})[/]")
+        console.print(f"[yellow]{len(plan.unscripted)} tasks have no scripted replies: not run, and counted "
+                      f"so in the results[/] [dim]({', '.join(plan.unscripted[:5])}"
+                      f"{' …' if len(plan.unscripted) > 5 else ''})[/]")
     if plan.already_done:
         console.print(f"[dim]resuming {plan.results_path}: {plan.already_done} of {plan.selected} "
                       "task × seed pairs already done[/]")

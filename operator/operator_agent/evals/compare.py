@@ -1,4 +1,5 @@
-"""Which tasks changed outcome between two results files (task × seed pairs in both)."""
+"""Which tasks changed outcome between two results files (task × seed pairs run in both;
+a pair that either file did not run is counted apart, never as a failure)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ class Comparison:
     same: int = 0
     only_a: list[Key] = field(default_factory=list)
     only_b: list[Key] = field(default_factory=list)
+    not_run: list[Key] = field(default_factory=list)  # in both files, not run in one or both
     rate_a: float = 0.0  # over the pairs in both
     rate_b: float = 0.0
 
 
 def compare(a: list[TaskResult], b: list[TaskResult]) -> Comparison:
     ka, kb = by_key(a), by_key(b)
-    both = [k for k in ka if k in kb]
-    out = Comparison(only_a=sorted(k for k in ka if k not in kb), only_b=sorted(k for k in kb if k not in ka))
+    shared = [k for k in ka if k in kb]
+    both = [k for k in shared if ka[k].not_run is None and kb[k].not_run is None]
+    out = Comparison(only_a=sorted(k for k in ka if k not in kb), only_b=sorted(k for k in kb if k not in ka),
+                     not_run=sorted(set(shared) - set(both)))
     for k in sorted(both):
         ra, rb = ka[k], kb[k]
         if ra.success == rb.success:
@@ -46,7 +50,7 @@ def _why(r: TaskResult) -> str:
 def render(c: Comparison, name_a: str = "A", name_b: str = "B") -> list[str]:
     """Plain lines for a terminal."""
     n = c.same + len(c.fixed) + len(c.broken)
-    lines = [f"{n} task × seed pairs in both: {name_a} {c.rate_a:.0%} → {name_b} {c.rate_b:.0%} "
+    lines = [f"{n} task × seed pairs run in both: {name_a} {c.rate_a:.0%} → {name_b} {c.rate_b:.0%} "
              f"({len(c.fixed)} now pass, {len(c.broken)} now fail, {c.same} unchanged)"]
     for title, pairs, mark in (("now fail", c.broken, "✗"), ("now pass", c.fixed, "✓")):
         if pairs:
@@ -54,8 +58,9 @@ def render(c: Comparison, name_a: str = "A", name_b: str = "B") -> list[str]:
             for ra, rb in pairs:
                 lines.append(f"  {mark} {ra.suite}/{ra.task}#{ra.seed}: "
                              f"{_why(rb) if not rb.success else 'was: ' + _why(ra)}"[:200])
-    for name, keys in ((name_a, c.only_a), (name_b, c.only_b)):
+    for title, keys in ((f"only in {name_a}", c.only_a), (f"only in {name_b}", c.only_b),
+                        ("not run in one or both", c.not_run)):
         if keys:
             shown = ", ".join(f"{s}/{t}#{d}" for s, t, d in keys[:8])
-            lines.append(f"only in {name}: {len(keys)} ({shown}{' …' if len(keys) > 8 else ''})")
+            lines.append(f"{title}: {len(keys)} ({shown}{' …' if len(keys) > 8 else ''})")
     return lines

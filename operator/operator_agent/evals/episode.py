@@ -40,7 +40,7 @@ from .checks import (
     evaluate,
 )
 from .planners import PlannerRequest, make_planner
-from .results import ApprovalShown, TaskResult
+from .results import ApprovalShown, TaskResult, result_for
 from .setups import set_up
 from .suites import WorkItem
 from .tasks import Task
@@ -118,9 +118,7 @@ async def run_item(worker: Worker, item: WorkItem) -> TaskResult:
     (except cancellation, which stops the run)."""
     settings = worker.settings
     task = item.task.expanded()
-    result = TaskResult(suite=task.suite, task=task.id, seed=item.seed, group=task.group,
-                        difficulty=task.difficulty, site=task.site, goal=task.goal or "",
-                        planner=settings.planner.label, worker=worker.name,
+    result = result_for(task, item.seed, settings.planner.label, worker=worker.name,
                         started=datetime.now(UTC).isoformat(timespec="seconds"))
     t0 = time.monotonic()
     try:

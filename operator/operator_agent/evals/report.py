@@ -42,19 +42,20 @@ def _summary_rows(rows: Sequence[Summary], total: bool = False) -> str:
         d = s.as_dict()
         out.append(
             f"<tr{' class=total' if total else ''}><td>{escape(s.label)}</td><td class=num>{s.n}</td>"
-            f"<td class=num>{s.passed}</td><td class=num>{_pct(s.rate)}</td>"
+            f"<td class=num>{s.passed}</td><td class=num>{s.failed}</td><td class=num>{s.failed_runs}</td>"
+            f"<td class=num>{s.not_run}</td><td class=num>{_pct(s.rate)}</td>"
             f"<td class=num>{d['mean_steps']}</td><td class=num>{d['median_seconds']:.1f}s</td>"
             f"<td class=num>{s.tokens:,}</td><td class=num>{_cost(s.cost)}</td>"
-            f"<td class=num>{s.approvals}</td><td class=num>{s.errors}</td>"
-            f"<td class=num>{s.failed_runs}</td></tr>")
+            f"<td class=num>{s.approvals}</td><td class=num>{s.errors}</td></tr>")
     return "".join(out)
 
 
 def summary_table(results: Sequence[TaskResult]) -> str:
-    head = ("<tr><th></th><th class=num>tasks</th><th class=num>passed</th><th class=num>success</th>"
+    head = ("<tr><th></th><th class=num>tasks</th><th class=num>passed</th><th class=num>failed</th>"
+            "<th class=num>harness errors</th><th class=num>not run</th><th class=num>success (of all)</th>"
             "<th class=num>mean steps</th><th class=num>median time</th><th class=num>tokens</th>"
             "<th class=num>cost</th><th class=num>approvals asked</th><th class=num>model/action errors</th>"
-            "<th class=num>harness errors</th></tr>")
+            "</tr>")
     body = (_summary_rows(summarize(results), total=True) + _summary_rows(summarize(results, "suite"))
             + _summary_rows(summarize(results, "difficulty")))
     return f"<table>{head}{body}</table>"
@@ -98,11 +99,12 @@ def _trace_link(r: TaskResult, out_dir: Path, traces: bool) -> str:
     return f'<a href="{escape(Path(href).as_posix(), quote=True)}">trace</a>'
 
 
+_OUTCOME = {"passed": '<span class=ok>pass</span>', "failed": '<span class=bad>fail</span>',
+            "error": '<span class=warn>error</span>', "not run": '<span class=muted>not run</span>'}
+
+
 def _task_row(r: TaskResult, out_dir: Path, traces: bool) -> str:
-    if r.error:
-        outcome = '<span class=warn>error</span>'
-    else:
-        outcome = '<span class=ok>pass</span>' if r.success else '<span class=bad>fail</span>'
+    outcome = _OUTCOME[r.outcome]
     checks = "".join(f"<div>{'✓' if c.ok else '✗'} {escape(c.name)}"
                      f"{' — ' + escape(c.detail) if c.detail else ''}</div>" for c in r.checks)
     shown = "".join(f"<pre>{escape(a.summary)}\n→ {'approved' if a.approved else 'denied'}</pre>"
@@ -111,6 +113,7 @@ def _task_row(r: TaskResult, out_dir: Path, traces: bool) -> str:
                + (f"<div><b>answer:</b> {escape(r.answer or '')}</div>" if r.answer else "")
                + (f"<div><b>approvals shown:</b>{shown}</div>" if shown else "")
                + (f"<div class=warn>{escape(r.error)}</div><pre>{escape(r.message)}</pre>" if r.error else
+                  f"<div class=muted>{escape(r.not_run)}</div>" if r.not_run else
                   f"<div class=muted>{escape(r.stop_reason)}: {escape(r.message[:200])}</div>")
                + "</details>")
     return (f"<tr><td>{escape(r.suite)}</td><td>{escape(r.task)}</td><td class=num>{r.seed}</td>"
@@ -120,6 +123,10 @@ def _task_row(r: TaskResult, out_dir: Path, traces: bool) -> str:
             f"<td>{details}</td><td>{_trace_link(r, out_dir, traces)}</td></tr>")
 
 
+def _headline(results: Sequence[TaskResult]) -> str:
+    return f"task × seed pairs: {summarize(results)[0].headline()}" if results else "no results"
+
+
 def render(results: Sequence[TaskResult], *, title: str, out_dir: Path, traces: bool = True) -> str:
     planners = sorted({r.planner for r in results})
     rows = "".join(_task_row(r, out_dir, traces) for r in sorted(
@@ -127,7 +134,7 @@ def render(results: Sequence[TaskResult], *, title: str, out_dir: Path, traces: 
     groups = summarize(results, "group")
     return (f"<!doctype html><html><head><meta charset=utf-8><title>{escape(title)}</title>"
             f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1>"
-            f"<p class=muted>{len(results)} task × seed results · planner {escape(', '.join(planners))}</p>"
+            f"<p class=muted>{escape(_headline(results))} · planner {escape(', '.join(planners))}</p>"
             f"<h2>Summary</h2>{summary_table(results)}"
             f"<h2>Success by task group</h2>{chart(groups)}"
             f"<h2>Tasks</h2><table><tr><th>suite</th><th>task</th><th class=num>seed</th><th>group</th>"

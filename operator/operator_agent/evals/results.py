@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,7 @@ from ..protocols import ConfigError
 from .checks import CheckResult
 
 Key = tuple[str, str, int]
+Outcome = Literal["passed", "failed", "error", "not run"]
 
 
 class ApprovalShown(BaseModel):
@@ -59,10 +60,19 @@ class TaskResult(BaseModel):
     planner: str = ""
     started: str = ""
     worker: str = ""
+    not_run: str | None = None  # why this task × seed was not run (the planner cannot attempt it)
 
     @property
     def key(self) -> Key:
         return (self.suite, self.task, self.seed)
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.not_run is not None:
+            return "not run"
+        if self.error is not None:
+            return "error"
+        return "passed" if self.success else "failed"
 
     @property
     def tokens(self) -> int:
@@ -71,6 +81,13 @@ class TaskResult(BaseModel):
     @property
     def approvals_asked(self) -> int:
         return len(self.approvals)
+
+
+def result_for(task: Any, seed: int, planner: str, **fields: Any) -> TaskResult:
+    """A task × seed's result before (or instead of) running it: what the task is."""
+    return TaskResult(suite=task.suite, task=task.id, seed=seed, group=task.group,
+                      difficulty=task.difficulty, site=task.site, goal=task.goal or "", planner=planner,
+                      **fields)
 
 
 class ResultsFile:
@@ -138,10 +155,11 @@ def load_results(path: Path) -> list[TaskResult]:
 
 
 def done_keys(path: Path) -> set[Key]:
-    """Task × seed pairs already finished (a harness error is not finished: it is retried)."""
+    """Task × seed pairs already finished (a harness error is not finished: it is retried;
+    nor is a task that was not run)."""
     if not Path(path).is_file():
         return set()
-    return {r.key for r in load_results(path) if r.error is None}
+    return {r.key for r in load_results(path) if r.outcome in ("passed", "failed")}
 
 
 # --- metrics ---------------------------------------------------------------------------
@@ -149,24 +167,39 @@ def done_keys(path: Path) -> set[Key]:
 
 @dataclass
 class Summary:
+    """Counts over every task × seed selected: passed, failed, errored (the harness could
+    not run it) and not run (the planner cannot attempt it); the rate is over them all."""
+
     label: str
     n: int = 0
     passed: int = 0
+    failed: int = 0
+    failed_runs: int = 0  # harness errors
+    not_run: int = 0
     steps: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     tokens: int = 0
     cost: float | None = None
     approvals: int = 0
     errors: int = 0  # model/action errors
-    failed_runs: int = 0  # harness errors
 
     @property
     def rate(self) -> float:
         return self.passed / self.n if self.n else 0.0
 
+    @property
+    def ran(self) -> int:
+        return self.n - self.not_run
+
     def add(self, r: TaskResult) -> None:
         self.n += 1
-        self.passed += r.success
+        outcome = r.outcome
+        self.passed += outcome == "passed"
+        self.failed += outcome == "failed"
+        self.failed_runs += outcome == "error"
+        self.not_run += outcome == "not run"
+        if outcome == "not run":
+            return  # no time, steps or tokens of its own to count
         self.steps.append(r.steps)
         self.seconds.append(r.seconds)
         self.tokens += r.tokens
@@ -174,15 +207,22 @@ class Summary:
             self.cost = (self.cost or 0.0) + r.cost_usd
         self.approvals += r.approvals_asked
         self.errors += r.errors
-        self.failed_runs += r.error is not None
+
+    def headline(self) -> str:
+        """`27 of 134 run: 20 passed, 5 failed, 2 errors, 107 not run (15% of 134)`."""
+        parts = [f"{self.passed} passed", f"{self.failed} failed", f"{self.failed_runs} errors",
+                 f"{self.not_run} not run"]
+        return f"{self.ran} of {self.n} run: " + ", ".join(parts) + f" ({self.rate:.0%} of {self.n} passed)"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "n": self.n, "passed": self.passed, "rate": round(self.rate, 4),
+        return {"label": self.label, "n": self.n, "ran": self.ran, "passed": self.passed,
+                "failed": self.failed, "failed_runs": self.failed_runs, "not_run": self.not_run,
+                "rate": round(self.rate, 4),
                 "mean_steps": round(statistics.fmean(self.steps), 2) if self.steps else 0.0,
                 "median_seconds": round(statistics.median(self.seconds), 3) if self.seconds else 0.0,
                 "total_seconds": round(sum(self.seconds), 3), "tokens": self.tokens,
                 "cost_usd": None if self.cost is None else round(self.cost, 6),
-                "approvals": self.approvals, "errors": self.errors, "failed_runs": self.failed_runs}
+                "approvals": self.approvals, "errors": self.errors}
 
 
 def summarize(results: Iterable[TaskResult], by: str | None = None) -> list[Summary]:

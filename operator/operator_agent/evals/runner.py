@@ -20,13 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..permissions.policy import Policy
 from ..protocols import ConfigError
 from .planners import PlannerSpec, check_planner, resolve, runnable
-from .results import ResultsFile, TaskResult, done_keys, load_results
+from .results import ResultsFile, TaskResult, done_keys, load_results, result_for
 from .suites import WorkItem, load_suites, select, work_items
 from .tasks import Task
 from .worker import RunSettings
 
 Backend = Literal["local", "ray"]
 RESULTS_DIR = Path("eval-results")
+NO_SCRIPT = "not run: the scripted planner has no replies for this task"
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Plan:
     request: EvalRequest
     selected: int = 0  # task × seed pairs selected, before skipping finished ones
     already_done: int = 0
-    unscripted: list[str] = field(default_factory=list)  # skipped: the scripted planner has no replies
+    unscripted: list[str] = field(default_factory=list)  # tasks the scripted planner has no replies for
+    not_run: list[TaskResult] = field(default_factory=list)  # their results: written, counted, not run
 
 
 def _stamp() -> str:
@@ -103,11 +105,11 @@ def prepare(req: EvalRequest) -> Plan:
     if not tasks:
         raise ConfigError(f"no task in {req.suites} matches --tasks {req.tasks!r} "
                           f"(see `operator eval list {req.suites}`)")
-    unscripted = [t.key for t in tasks if not runnable(req.planner, t)]
+    skipped = [t for t in tasks if not runnable(req.planner, t)]
     tasks = [t for t in tasks if runnable(req.planner, t)]
     if not tasks:
         raise ConfigError(f"none of the selected tasks has scripted replies for --planner scripted "
-                          f"({len(unscripted)} without)")
+                          f"({len(skipped)} without)")
     _preflight(tasks, req.planner)
     path = _results_path(req, [s.name for s in suites])
     if not req.resume and path.exists() and path.stat().st_size > 0:
@@ -125,8 +127,12 @@ def prepare(req: EvalRequest) -> Plan:
     settings = RunSettings(planner=req.planner, runs_dir=runs_dir.resolve(), screenshots=req.screenshots,
                            headless=req.headless, timeout_s=req.timeout_s, max_steps=req.max_steps,
                            vault=req.vault)
+    recorded = {r.key for r in load_results(path) if r.not_run} if req.resume and path.is_file() else set()
+    not_run = [result_for(i.task, i.seed, req.planner.label, not_run=NO_SCRIPT)
+               for i in work_items(skipped, req.seeds) if i.key not in recorded]
     return Plan(items=todo, results_path=path, settings=settings, request=req, selected=len(all_items),
-                already_done=len(all_items) - len(todo), unscripted=unscripted)
+                already_done=len(all_items) - len(todo), unscripted=[t.key for t in skipped],
+                not_run=not_run)
 
 
 Display = Literal["bar", "lines", "none"]
@@ -180,6 +186,10 @@ def execute(plan: Plan, *, progress: Display = "bar",
     the file when it is interrupted stay there for --resume."""
     req, settings = plan.request, plan.settings
     finished: list[TaskResult] = []
+    if plan.not_run:  # in the file first: a run cut short still counts what it would not run
+        with ResultsFile(plan.results_path) as out:
+            for r in plan.not_run:
+                out.append(r)
     if not plan.items:
         return finished
     settings.runs_dir.mkdir(parents=True, exist_ok=True)

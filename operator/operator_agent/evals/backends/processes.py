@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 from ...protocols import ConfigError
 from ..episode import run_item
-from ..results import TaskResult
+from ..results import TaskResult, result_for
 from ..suites import WorkItem
 from ..worker import RunSettings, Worker
 from . import OnResult
@@ -48,10 +48,7 @@ def _decode(line: bytes) -> tuple[str, Any]:
 
 
 def _lost(item: WorkItem, name: str, settings: RunSettings, code: int | None) -> TaskResult:
-    task = item.task
-    return TaskResult(suite=task.suite, task=task.id, seed=item.seed, group=task.group,
-                      difficulty=task.difficulty, site=task.site, goal=task.goal or "",
-                      planner=settings.planner.label, worker=name,
+    return result_for(item.task, item.seed, settings.planner.label, worker=name,
                       started=datetime.now(UTC).isoformat(timespec="seconds"),
                       error=f"the worker process {name} died while running it (exit code {code})")
 

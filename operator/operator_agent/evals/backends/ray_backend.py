@@ -22,7 +22,7 @@ from typing import Any
 
 from ...protocols import ConfigError
 from ..episode import run_item
-from ..results import TaskResult
+from ..results import TaskResult, result_for
 from ..suites import WorkItem
 from ..worker import RunSettings, Worker
 from . import OnResult
@@ -79,10 +79,8 @@ def _unpack(payload: tuple[str, bytes, str], runs_dir: Path) -> TaskResult:
 
 
 def _failed(item: WorkItem, settings: RunSettings, exc: BaseException) -> TaskResult:
-    t = item.task
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return TaskResult(suite=t.suite, task=t.id, seed=item.seed, group=t.group, difficulty=t.difficulty,
-                      site=t.site, goal=t.goal or "", planner=settings.planner.label, worker="ray",
+    return result_for(item.task, item.seed, settings.planner.label, worker="ray",
                       error=f"the Ray task failed: {type(exc).__name__}: {first}")
 
 
