@@ -54,3 +54,10 @@ async def test_anything_else_the_mouse_keeps_missing_is_reported_not_clicked(con
     result, paid, _ = await _outcome(session, inner, "Pick this tile")
     assert not result.ok and paid == "nothing yet"
     assert "not clicked" in (result.error or "") and "around its frame" in (result.error or "")
+
+
+async def test_a_click_no_document_saw_is_made_again(context, pages_server) -> None:
+    session, inner = await _open(context, pages_server, "eat")
+    result, paid, around = await _outcome(session, inner, "Pay $5.00")
+    assert around == "around:"  # not the page around: nobody saw the first click
+    assert result.ok and paid == "paid 1" and "reached no document" in result.detail

@@ -7,12 +7,13 @@ clicked, and Playwright's click returns as if it had been (its own check of what
 under the point runs in the documents, which are right). On a card form that is a
 Pay button that never pays, and a model told "clicked".
 
-So both documents are watched while the click is made. A press that the page around
-the frame got, and the frame did not, is made again once both have drawn a new
-picture; if it goes astray again, a button or link is pressed with the keyboard
-(focus, Enter: keys go to the focused frame, wherever it is drawn), and anything
-else is reported as not clicked. A press that neither document saw (a page that
-stops its own events) counts as arrived: clicking twice is worse than once.
+So the frame and the documents around it are watched while the click is made: every
+trusted pointer and mouse event of a click (down, up, click) is counted. A click of
+which the frame saw nothing (the page around it got it, or no document saw any of it)
+is made again once they have all drawn a new picture; if it goes astray again, a
+button or link is pressed with the keyboard (focus, Enter: keys go to the focused
+frame, wherever it is drawn), and anything else is reported as not clicked. A page
+that eats every one of those events eats the second click too: nothing is done twice.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from playwright.async_api import Frame, JSHandle, Locator
 from ..perception.browser import ClosedRootLocator
 from ..protocols import ActionError
 
-# Counts trusted presses reaching this document (capture phase on the window: before the
-# page's own listeners on the document or its elements).
+# Counts the trusted events of a click reaching this document (capture phase on the window:
+# before the page's own listeners on the document or its elements).
 _WATCH_JS = """() => {
-  let presses = 0;
-  const on = (e) => { if (e.isTrusted) presses++; };
-  addEventListener('pointerdown', on, true);
-  return { stop() { removeEventListener('pointerdown', on, true); return presses; } };
+  let seen = 0;
+  const on = (e) => { if (e.isTrusted) seen++; };
+  const kinds = ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click'];
+  for (const k of kinds) addEventListener(k, on, true);
+  return { stop() { for (const k of kinds) removeEventListener(k, on, true); return seen; } };
 }"""
 
 # Resolves once this document has drawn twice (a picture that includes every change so far).
@@ -44,7 +46,7 @@ _DRAWN_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimation
 _KEYABLE_JS = """el => el.matches('button, a[href], summary, input[type=submit], input[type=button],'
   + ' input[type=reset], input[type=image], [role=button], [role=link]') && !el.disabled"""
 
-Where = Literal["frame", "around", "unknown"]
+Where = Literal["frame", "around", "nowhere"]
 
 
 @dataclass
@@ -53,11 +55,11 @@ class _Watch:
     around: list[JSHandle | None]  # the documents the frame sits in, up to the page's own
 
     async def where(self) -> Where:
-        """Which document the press reached (stopping every watch)."""
+        """Which document the click reached (stopping every watch)."""
         inside, *outside = await asyncio.gather(_stop(self.frame), *(_stop(h) for h in self.around))
-        if inside is None or inside > 0:  # the frame went elsewhere: the click did something
+        if inside is None or inside > 0:  # (a frame that went elsewhere: the click did something)
             return "frame"
-        return "around" if any(outside) else "unknown"
+        return "around" if any(outside) else "nowhere"
 
 
 def frames_up(frame: Frame) -> list[Frame]:
@@ -76,7 +78,7 @@ async def _watch(frame: Frame) -> _Watch:
 
 
 async def _stop(handle: JSHandle | None) -> int | None:
-    """The presses a watch counted; None when its document is gone (navigated away)."""
+    """The events a watch counted; None when its document is gone (navigated away)."""
     if handle is None:
         return None
     try:
@@ -93,19 +95,26 @@ async def _drawn(*frames: Frame) -> None:
         await asyncio.wait_for(asyncio.gather(*(f.evaluate(_DRAWN_JS) for f in frames)), 2.0)
 
 
+_WENT: dict[Where | None, str] = {"around": "went to the page around its frame",
+                                  "nowhere": "reached no document", None: ""}
+
+
 async def click_into_frame(loc: Locator | ClosedRootLocator, frame: Frame, *, button: str = "left",
                            double: bool = False, timeout: float | None = None) -> str:
-    """Click `loc`, an element of the child frame `frame`, and make sure the press got
+    """Click `loc`, an element of the child frame `frame`, and make sure the click got
     there. Returns "" when it did at once, else a note of how it was made to arrive;
     ActionError when it could not be."""
+    first: Where | None = None
     for attempt in range(2):
         if attempt:
             await _drawn(*frames_up(frame))
         watch = await _watch(frame)
         await loc.click(button=button, click_count=2 if double else 1, timeout=timeout)  # type: ignore[arg-type]
-        if await watch.where() != "around":
-            return "" if not attempt else "clicked again: the first press went to the page around its frame"
-    astray = "the browser sent the mouse to the page around its frame, twice"
+        where = await watch.where()
+        if where == "frame":
+            return "" if not attempt else f"clicked again: the first click {_WENT[first]}"
+        first = first or where
+    astray = f"the first click {_WENT[first]}, and the second did not reach it either"
     if button != "left" or double or not await loc.evaluate(_KEYABLE_JS):
         raise ActionError(f"not clicked: {astray}; look again and retry")
     await loc.press("Enter", timeout=timeout)
