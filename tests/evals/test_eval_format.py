@@ -238,6 +238,22 @@ def test_report_is_self_contained_and_escapes(tmp_path: Path) -> None:
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # nothing fetched
 
 
+def test_report_shows_the_page_each_run_ended_on(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    for n in (1, 2, 10):
+        (run / f"step-{n:03d}.jpg").write_bytes(b"\xff\xd8 picture")
+    path = tmp_path / "r.jsonl"
+    with ResultsFile(path) as out:
+        out.append(_result("a", run_dir=str(run)))
+        out.append(_result("b", run_dir=str(tmp_path / "runs" / "gone")))
+    html = write_eval_report(path, tmp_path / "out" / "report.html").read_text()
+    # The last step's picture, by a path relative to the report, once: task b has none.
+    assert html.count("<img class=thumb") == 1
+    shown = "../runs/r1/step-010.jpg"
+    assert f'src="{shown}"' in html and (tmp_path / "out" / shown).is_file()
+
+
 def test_planner_registry(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown planner"):
         check_planner(PlannerSpec("nope"))

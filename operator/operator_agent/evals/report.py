@@ -1,6 +1,7 @@
 """One self-contained HTML page for a results file: the summary table, a chart of
-success by task group (inline SVG), and every task with its checks, linked to its
-run's own report (operator_agent.report, written next to the trace).
+success by task group (inline SVG), and every task with its checks, a thumbnail of the
+page its run ended on, and a link to its run's own report (operator_agent.report,
+written next to the trace).
 
 Everything that came from a page, a model or a suite file is escaped.
 """
@@ -23,6 +24,7 @@ th,td{padding:.25em .6em;text-align:left;border-bottom:1px solid #e5e5ea;vertica
 th{background:#f5f5f7}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#0a7d2c;font-weight:600}.bad{color:#c0262d;font-weight:600}.warn{color:#b25000;font-weight:600}
 .muted{color:#6e6e73}tr.total td{font-weight:600}
+img.thumb{display:block;width:160px;border:1px solid #e5e5ea;margin-bottom:.2em}
 details{margin:.2em 0}summary{cursor:pointer;color:#0057b8}
 pre{font:12px/1.4 ui-monospace,monospace;background:#f5f5f7;padding:.5em;white-space:pre-wrap;margin:.3em 0}
 """
@@ -103,6 +105,18 @@ _OUTCOME = {"passed": '<span class=ok>pass</span>', "failed": '<span class=bad>f
             "error": '<span class=warn>error</span>', "not run": '<span class=muted>not run</span>'}
 
 
+def _thumbnail(r: TaskResult, out_dir: Path) -> str:
+    """The page as the run's last step saw it, small, linked to the full picture."""
+    if not r.run_dir or not Path(r.run_dir).is_dir():
+        return ""
+    pictures = sorted(p for p in Path(r.run_dir).glob("step-*") if p.suffix in (".jpg", ".png"))
+    if not pictures:
+        return ""
+    href = escape(Path(os.path.relpath(pictures[-1], out_dir)).as_posix(), quote=True)
+    return (f'<a href="{href}"><img class=thumb src="{href}" loading=lazy '
+            f'alt="the page at step {len(pictures)}"></a>')
+
+
 def _task_row(r: TaskResult, out_dir: Path, traces: bool) -> str:
     outcome = _OUTCOME[r.outcome]
     checks = "".join(f"<div>{'✓' if c.ok else '✗'} {escape(c.name)}"
@@ -120,7 +134,7 @@ def _task_row(r: TaskResult, out_dir: Path, traces: bool) -> str:
             f"<td>{escape(r.group)}</td><td class=num>{r.difficulty}</td><td>{outcome}</td>"
             f"<td class=num>{r.steps}</td><td class=num>{r.seconds:.1f}s</td><td class=num>{r.tokens:,}</td>"
             f"<td class=num>{_cost(r.cost_usd)}</td><td class=num>{r.approvals_asked}</td>"
-            f"<td>{details}</td><td>{_trace_link(r, out_dir, traces)}</td></tr>")
+            f"<td>{details}</td><td>{_thumbnail(r, out_dir)}{_trace_link(r, out_dir, traces)}</td></tr>")
 
 
 def _headline(results: Sequence[TaskResult]) -> str:
