@@ -23,10 +23,12 @@ from operator_agent.traces import (
 )
 from operator_agent.types import (
     ActionResult,
+    ApprovalNote,
     BBox,
     Click,
     Done,
     Element,
+    PreferenceNote,
     RunResult,
     StepRecord,
     Type,
@@ -223,6 +225,25 @@ def test_report_is_self_contained_and_marks_elements(tmp_path: Path) -> None:
 
 def escape_q(text: str) -> str:
     return text.replace('"', "&quot;")
+
+
+def test_report_says_how_each_step_was_chosen_what_was_asked_and_which_preferences(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    trace = RunTrace(run_dir, task="book a flight", meta={})
+    step = click_step(1).model_copy(update={
+        "chosen": "model", "preferences": [PreferenceNote(id="p1", text="prefer aisle seats (flights.seat)")],
+        "preference_ids": ["p1"],
+        "approvals": [ApprovalNote(summary="Purchase at <Skyway>\n  amount: 634.00 USD", approved=True)]})
+    trace.record(step, None)
+    trace.record(click_step(2).model_copy(update={"chosen": "healed-score", "skill_step": 7}), None)
+    trace.record(click_step(3).model_copy(update={"chosen": "skill", "skill_step": 8}), None)
+    trace.finish(result(3))
+    assert [x["chosen"] for x in lines(run_dir) if "step" in x] == ["model", "healed-score", "skill"]
+    html = write_report(run_dir).read_text(encoding="utf-8")
+    assert "1 model · 1 healed-score · 1 skill" in html
+    assert "chosen by the model · preferences cited: prefer aisle seats (flights.seat)" in html
+    assert "chosen by the skill, its element found by likeness (step 7)" in html
+    assert "The person was asked" in html and "Purchase at &lt;Skyway&gt;\n  amount: 634.00 USD" in html
 
 
 def test_killed_run_reports_incomplete(tmp_path: Path) -> None:

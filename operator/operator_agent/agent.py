@@ -41,6 +41,7 @@ from .types import (
     SCREENSHOT_MODES,
     Action,
     ActionResult,
+    ApprovalNote,
     AskUser,
     Back,
     CloseTab,
@@ -162,6 +163,7 @@ class Agent:
         self.config = config or AgentConfig()
         self._stop_requested = False
         self._acting: Action = Wait()  # the action being performed (what a page's dialog interrupts)
+        self._asked: list[ApprovalNote] = []
         self.trace: RunTrace | None = None
         self._sees = sees_screenshots(planner)  # a vision model: an exact picture every step
 
@@ -251,12 +253,19 @@ class Agent:
             payments.ask = self._answer_payment
         return wire
 
+    async def _ask(self, verdict: Verdict, action: Action) -> bool:
+        """The person's answer; what they were shown and said goes into this step's record."""
+        approved = await self.approver.approve(verdict, action)
+        self._asked.append(ApprovalNote(summary=verdict.summary or verdict.reason, approved=approved))
+        return approved
+
     async def _answer_payment(self, verdict: Verdict) -> bool:
-        return await self.approver.approve(verdict, self._acting)
+        return await self._ask(verdict, self._acting)
 
     async def _step(self, step_no: int, task: str, env: Environment, trace: RunTrace,
                     state: _RunState) -> None:
         timings: dict[str, float] = {}
+        self._asked = []  # this step's questions to the person (arrival, gate, payment, dialogs)
         t = time.monotonic()
         shot = self.config.screenshot(sees=self._sees, after_failure=state.failures > 0)
         later = shot == "jpeg" and hasattr(env, "picture")  # the trace's picture, while the model thinks
@@ -271,6 +280,7 @@ class Agent:
             raise _Stop("budget", over)
         record = StepRecord(step=step_no, url=obs.url, title=obs.title, observation_text=obs.text,
                             observation_tokens=obs.tokens, elements=len(obs.elements), timings=timings)
+        record.approvals = self._asked  # (the same list: answers given later in the step land there too)
         state.steps = step_no
         stop: _Stop | None = None
         undecided = False
@@ -313,6 +323,7 @@ class Agent:
         state.usage += out.usage
         state.last_call = out.usage
         record.usage, record.model = out.usage, out.model
+        record.chosen, record.skill_step = out.chosen, out.skill_step
         record.model_input, record.model_output = out.model_input, out.model_output
         record.reasoning = out.decision.reasoning
         shown = {p.id for p in record.preferences}
@@ -341,7 +352,7 @@ class Agent:
             return obs
         leave = Navigate(url="about:blank")
         if verdict.decision == "ask":
-            approved = await self.approver.approve(verdict, Navigate(url=obs.url))
+            approved = await self._ask(verdict, Navigate(url=obs.url))
             self.gate.record_answer(verdict, approved)
             if approved:
                 return obs
@@ -393,7 +404,7 @@ class Agent:
         if verdict.decision == "deny":
             return ActionResult(ok=False, error=f"not allowed: {verdict.reason}")
         if verdict.decision == "ask":
-            approved = await self.approver.approve(verdict, action)
+            approved = await self._ask(verdict, action)
             self.gate.record_answer(verdict, approved)
             if not approved:
                 return ActionResult(ok=False, error=f"not approved by the person: {verdict.reason}")
@@ -411,7 +422,7 @@ class Agent:
         verdict = Verdict(decision="ask", reason=f"the page asks: {clean_text(dialog.message, 200)}",
                           summary=f"The page {dialog.origin} asks ({dialog.kind}):\n"
                                   f"  {clean_text(dialog.message, 300)}\nAnswer OK?")
-        return await self.approver.approve(verdict, self._acting)
+        return await self._ask(verdict, self._acting)
 
     async def _finish(self, task: str, env: Environment, obs: Observation, action: Done,
                       record: StepRecord, state: _RunState) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections import Counter
+from collections.abc import Mapping
 from html import escape
 from pathlib import Path
 
@@ -197,6 +199,27 @@ def _outcome(run: LoadedRun) -> str:
     return f'<span class="outcome {cls}">{word}</span> ({escape(r.stop_reason)}){message}'
 
 
+_CHOSEN = {"model": "the model", "scripted": "a script", "skill": "the skill",
+           "healed-score": "the skill, its element found by likeness",
+           "healed-model": "the skill, its element found by the model",
+           "after-skill": "the model, after the skill it ran had ended"}
+
+
+def chosen_line(counts: Mapping[str, int]) -> str:
+    """`8 skill · 1 healed-score · 2 model`: how a run's steps were chosen."""
+    return " · ".join(f"{n} {how}" for how, n in sorted(counts.items(), key=lambda kv: -kv[1])) or "—"
+
+
+def _chosen(s: StepRecord) -> str:
+    if not s.chosen:
+        return ""
+    step = f" (step {s.skill_step})" if s.skill_step is not None else ""
+    cited = {p.id: p.text for p in s.preferences}
+    prefs = [cited.get(i, i) for i in s.preference_ids]
+    said = f" · preferences cited: {escape('; '.join(prefs))}" if prefs else ""
+    return f'<p class="muted">chosen by {escape(_CHOSEN.get(s.chosen, s.chosen))}{step}{said}</p>'
+
+
 def _header(run: LoadedRun) -> str:
     r = run.result
     usage = r.usage if r is not None else sum((s.usage for s in run.steps), Usage())
@@ -216,6 +239,7 @@ def _header(run: LoadedRun) -> str:
                      f'{"passed" if v.ok else "failed"}</span> — {escape(v.reason)}'))
     rows += [
         ("Steps", str(steps)),
+        ("Chosen by", escape(chosen_line(Counter(s.chosen for s in run.steps if s.chosen)))),
         ("Tokens", f"{usage.input_tokens:,} in / {usage.output_tokens:,} out"),
         ("Cost", _cost(usage)),
     ]
@@ -272,12 +296,16 @@ def _step(run_dir: Path, s: StepRecord) -> str:
              f'<p>{title}<span class="muted">{escape(s.url)}</span></p>']
     if s.error:
         parts.append(f'<p class="err">Error: {escape(s.error)}</p>')
+    parts.append(_chosen(s))
     if s.reasoning:
         parts.append(f'<div class="reasoning">{escape(s.reasoning)}</div>')
     if s.actions:
         items = [_action_item(i, a, s.results[i - 1] if i <= len(s.results) else None)
                  for i, a in enumerate(s.actions, 1)]
         parts.append(f'<ol class="actions">{"".join(items)}</ol>')
+    for asked in s.approvals:  # what the person was shown, word for word, and what they said
+        answer = '<span class="ok">approved</span>' if asked.approved else '<span class="err">denied</span>'
+        parts.append(f"<p>The person was asked — {answer}</p><pre>{escape(asked.summary)}</pre>")
     model = f" · {escape(s.model)}" if s.model else ""
     parts.append(
         f'<p class="muted">observation {s.observation_tokens:,} tokens, {s.elements} elements · '

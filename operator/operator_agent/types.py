@@ -299,6 +299,13 @@ class Decision(_Model):
         description="Ids of the person's preferences that decided a choice in this step, if any.")
 
 
+class ApprovalNote(_Model):
+    """A question put to the person during a step, exactly as they saw it, and their answer."""
+
+    summary: str
+    approved: bool
+
+
 class PreferenceNote(_Model):
     """One of the person's preferences as the planner is shown it (never from page text)."""
 
@@ -339,6 +346,13 @@ class Usage(_Model):
         )
 
 
+# How a step's actions were chosen (the trace's provenance): a model; a test's script; a
+# replayed skill's step found as recorded (or the replay's own wait or scroll); a step whose
+# element was found by likeness ("healed-score") or by the model ("healed-model"); the model
+# again once a skill it ran had ended ("after-skill": the replay handed the run back).
+Chosen = Literal["model", "scripted", "skill", "healed-score", "healed-model", "after-skill"]
+
+
 class PlannerOutput(_Model):
     """A Decision plus how it was obtained (for the trace)."""
 
@@ -347,6 +361,8 @@ class PlannerOutput(_Model):
     model_input: str = ""  # the user message of this step (system prompt is fixed)
     model_output: str = ""  # the raw reply text
     model: str = ""
+    chosen: Chosen = "model"
+    skill_step: int | None = None  # the replayed skill's step id, when a skill chose
 
 
 class ActionResult(_Model):
@@ -379,6 +395,9 @@ class StepRecord(_Model):
     preference_ids: list[str] = Field(default_factory=list)  # the ones its decision cited
     screenshot: str | None = None  # file name inside the run folder
     timings: dict[str, float] = Field(default_factory=dict)  # seconds per phase
+    chosen: Chosen | None = None  # how the actions were chosen (None: no decision came)
+    skill_step: int | None = None
+    approvals: list[ApprovalNote] = Field(default_factory=list)  # asked of the person this step
 
 
 StopReason = Literal[

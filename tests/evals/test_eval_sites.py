@@ -64,6 +64,7 @@ def test_a_purchase_asks_the_person_with_the_amount_the_shop_charges(
     total = re.search(r"total \$(\d+\.\d\d)", r.answer or "")
     assert total and float(total.group(1)) == shown.amount  # what was approved is what was paid
     assert {c.name.split()[0] for c in r.checks if c.ok} == {"order", "approval"}
+    assert r.chosen == {"scripted": r.steps}  # every step's provenance, counted
 
 
 def test_a_denied_approval_means_no_payment(run: tuple[Path, dict[str, TaskResult]]) -> None:

@@ -28,6 +28,7 @@ from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.recorder import Recorder
 from operator_agent.skills.use import SkillAwarePlanner, UseSkill
 from operator_agent.skills.values import resolve
+from operator_agent.traces import load_run
 from operator_agent.types import (
     Decision,
     Done,
@@ -136,6 +137,11 @@ async def test_a_model_runs_a_skill_as_one_action(skill_pages: Any, fresh_contex
     assert len(inner.tasks) == 2  # the skill's steps cost no model call
     page = fresh_context.pages[0]
     assert page.url.endswith("/found.html?title=Dune")
+    # Provenance: the skill's steps (1, with 2 in the same decision: a form and its button),
+    # then the model taking the run back.
+    steps = load_run(Path(result.run_dir or "")).steps
+    chosen = [(s.chosen, s.skill_step, len(s.actions)) for s in steps]
+    assert chosen == [("skill", 1, 2), ("after-skill", None, 1)]
 
 
 async def test_record_without_a_display_says_how_to_run_it(monkeypatch: pytest.MonkeyPatch) -> None:

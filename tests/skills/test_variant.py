@@ -4,14 +4,17 @@ what was healed is reported, and the skill file is not changed unasked."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from skills_helpers import CARD, Learned, approving
 
+from operator_agent.report import chosen_line, write_report
 from operator_agent.skills.library import SkillLibrary
 from operator_agent.skills.run import run_skill
 from operator_agent.skills.values import resolve
+from operator_agent.traces import load_run
 from operator_agent.types import Verdict
 from operator_bench import demonstrations as demo
 from operator_bench.sites import PracticeSites
@@ -39,6 +42,17 @@ async def test_shop_skill_completes_on_the_redesigned_shop(
     assert healed["Proceed to checkout"] == "Go to checkout"
     assert all(h.source == "score" for h in run.planner.heals)  # no model was asked
     assert entry.path.read_text() == before  # heals are proposed, never written silently
+    # The trace says how each step was chosen: the healed steps by likeness, the rest as recorded.
+    steps = load_run(Path(run.result.run_dir or "")).steps
+    assert {s.chosen for s in steps} == {"skill", "healed-score"}
+    assert {s.skill_step for s in steps if s.chosen == "healed-score"} == {h.step for h in run.planner.heals}
+    report = write_report(Path(run.result.run_dir or "")).read_text()
+    counts = Counter(s.chosen for s in steps)
+    assert chosen_line(counts) in report and f"{counts['healed-score']} healed-score" in chosen_line(counts)
+    assert "chosen by the skill, its element found by likeness (step" in report
+    # The payment's question is in the step that asked it, as the person saw it, with the answer.
+    (shown,) = [a for s in steps for a in s.approvals]
+    assert shown.summary == asked[0].summary and shown.approved
 
 
 async def test_recorded_flight_skill_books_another_flight_on_the_redesigned_site(

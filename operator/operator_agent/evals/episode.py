@@ -13,6 +13,7 @@ import asyncio
 import re
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
@@ -56,9 +57,12 @@ class _Watch:
     def __init__(self) -> None:
         self.errors = 0
         self.gave_up = False
+        self.chosen: Counter[str] = Counter()
 
     def on_step(self, step: StepRecord) -> None:
         self.errors += (step.error is not None) + sum(not r.ok for r in step.results)
+        if step.chosen:
+            self.chosen[step.chosen] += 1
         self.gave_up = any(isinstance(a, Done) and not a.success for a in step.actions)
 
     def on_run_end(self, result: RunResult) -> None:
@@ -196,6 +200,7 @@ def _fill(result: TaskResult, run: RunResult, watch: _Watch, shown: list[Approva
     result.input_tokens, result.output_tokens = run.usage.input_tokens, run.usage.output_tokens
     result.cost_usd = run.usage.cost_usd
     result.errors = watch.errors
+    result.chosen = dict(watch.chosen.most_common())
     result.approvals = [ApprovalShown(summary=a.summary, approved=a.approved, amount=a.amount,
                                       currency=a.currency) for a in shown]
     if outcome.raw_reward is not None:

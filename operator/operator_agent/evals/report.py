@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from ..report import write_report
+from ..report import chosen_line, write_report
 from .results import Summary, TaskResult, load_results, summarize
 
 _CSS = """
@@ -126,6 +126,7 @@ def _task_row(r: TaskResult, out_dir: Path, traces: bool) -> str:
     details = (f"<details><summary>{escape(r.goal[:90] or r.task)}</summary>{checks}"
                + (f"<div><b>answer:</b> {escape(r.answer or '')}</div>" if r.answer else "")
                + (f"<div><b>approvals shown:</b>{shown}</div>" if shown else "")
+               + (f"<div class=muted>chosen by: {escape(chosen_line(r.chosen))}</div>" if r.chosen else "")
                + (f"<div class=warn>{escape(r.error)}</div><pre>{escape(r.message)}</pre>" if r.error else
                   f"<div class=muted>{escape(r.not_run)}</div>" if r.not_run else
                   f"<div class=muted>{escape(r.stop_reason)}: {escape(r.message[:200])}</div>")

@@ -61,6 +61,7 @@ class TaskResult(BaseModel):
     started: str = ""
     worker: str = ""
     not_run: str | None = None  # why this task × seed was not run (the planner cannot attempt it)
+    chosen: dict[str, int] = Field(default_factory=dict)  # how its steps were chosen: {"skill": 8, ...}
 
     @property
     def key(self) -> Key:

@@ -60,7 +60,7 @@ class ScriptedPlanner:
                 item = Decision.model_validate(item(observation.text))
             except LookupError as exc:  # the script looked for something not on the page
                 raise PlannerError(f"scripted step failed: {exc}") from exc
-        return PlannerOutput(decision=item, usage=Usage(calls=1), model_input=prompt,
+        return PlannerOutput(decision=item, usage=Usage(calls=1), model_input=prompt, chosen="scripted",
                              model_output=item.model_dump_json(), model=self.model)
 
     async def verify(self, task: str, observation: Observation,

@@ -210,10 +210,10 @@ class GlancingPlanner(SkillPlanner):
         self._absorb(history)  # nothing left to take: on_step did
         self._check = None  # only a check of the address lets a glance come (wants()), and it held
         self._inflight = glanced.inflight
+        self._chosen = ("skill", self.skill.steps[glanced.inflight[0][0]].id)
         self._seen = (observation.url, self._seen[1])
         self.glances += 1
-        return PlannerOutput(decision=glanced.decision, usage=Usage(), model=self.model,
-                             model_output=glanced.decision.model_dump_json())
+        return self._output(glanced.decision, Usage())
 
 
 class GlancingPerceiver(EnrichingPerceiver):

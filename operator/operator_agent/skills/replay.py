@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ..types import (
     Action,
+    Chosen,
     Click,
     CloseTab,
     Decision,
@@ -107,6 +108,7 @@ class SkillPlanner:
         self.finished: bool | None = None
         self.reason = ""
         self._inflight: list[tuple[int, str]] = []  # (step index, kind) per emitted action
+        self._chosen: tuple[Chosen, int | None] = ("skill", None)  # this decision's provenance
         self._check: int | None = None  # step whose expectation is checked next
         self._check_waits = 0
         self._off_track = ""
@@ -130,9 +132,14 @@ class SkillPlanner:
                      preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput:
         usage = Usage()
         self._absorb(history)
+        self._chosen = ("skill", None)  # until _decision says which step
         decision = await self._next(observation, usage)
         self._seen = (observation.url, self._seen[1] | set(_alerts(observation)))
-        return PlannerOutput(decision=decision, usage=usage, model=self.model,
+        return self._output(decision, usage)
+
+    def _output(self, decision: Decision, usage: Usage) -> PlannerOutput:
+        chosen, step = self._chosen
+        return PlannerOutput(decision=decision, usage=usage, model=self.model, chosen=chosen, skill_step=step,
                              model_output=decision.model_dump_json())
 
     async def verify(self, task: str, observation: Observation, answer: str) -> tuple[Verification, Usage]:
@@ -191,8 +198,10 @@ class SkillPlanner:
 
     # --- deciding --------------------------------------------------------------------------
 
-    def _decision(self, reasoning: str, actions: list[Action], inflight: list[tuple[int, str]]) -> Decision:
+    def _decision(self, reasoning: str, actions: list[Action], inflight: list[tuple[int, str]],
+                  chosen: Chosen = "skill") -> Decision:
         self._inflight = inflight
+        self._chosen = (chosen, self.skill.steps[inflight[0][0]].id if inflight else None)
         return Decision(reasoning=reasoning, actions=actions)
 
     def _done(self, ok: bool, obs: Observation, why: str = "") -> Decision:
@@ -284,7 +293,8 @@ class SkillPlanner:
             actions, inflight = [self._action(step, found.index)], [(k, "step")]
             if step.action in _FILLS:
                 self._batch(k, obs, actions, inflight)
-            return self._decision(self._say(step.intent), actions, inflight)
+            return self._decision(self._say(step.intent), actions, inflight,
+                                  "healed-score" if found.method == "score" else "skill")
 
     def _find(self, step: Step, obs: Observation) -> Match | None:
         assert step.target is not None
@@ -445,7 +455,7 @@ class SkillPlanner:
                 self._note(f"healed by the model: {heal.describe()}")
                 tries.attempts = 0
                 return self._decision(f"{self._say(step.intent)} (the model found the element)",
-                                      [self._action(step, el.index)], [(k, "step")])
+                                      [self._action(step, el.index)], [(k, "step")], "healed-model")
         if found is not None:
             return f"step {step.id} ({self._say(step.intent)}) failed twice: {self._last_error}"
         what = self._off_track or f"it is not on {obs.url}"

@@ -88,6 +88,7 @@ class SkillAwarePlanner:
 
     async def decide(self, task: str, observation: Observation, history: Sequence[StepRecord],
                      preferences: Sequence[PreferenceNote] = ()) -> PlannerOutput:
+        handed = False  # a skill the model ran has just ended: the model takes the run back
         if self.replay is not None:
             out = await self.replay.decide(task, observation, history, preferences)
             done = next((a for a in out.decision.actions if isinstance(a, Done)), None)
@@ -95,7 +96,10 @@ class SkillAwarePlanner:
                 return out
             self._outcome = f"{'done' if done.success else 'not finished'}: {done.answer}"
             self.replay = None  # back to the model, which sees the page and the outcome
+            handed = True
         out = await self.inner.decide(self._task(task), observation, history, preferences)
+        if handed:
+            out.chosen = "after-skill"
         use = next((u for u in map(_as_use, out.decision.actions) if u is not None), None)
         if use is None:
             return out
@@ -113,7 +117,8 @@ class SkillAwarePlanner:
         first.decision.reasoning = (f"{out.decision.reasoning} [skill {entry.skill.name}] "
                                     f"{first.decision.reasoning}")
         return PlannerOutput(decision=first.decision, usage=out.usage + first.usage, model=out.model,
-                             model_input=out.model_input, model_output=out.model_output)
+                             model_input=out.model_input, model_output=out.model_output,
+                             chosen=first.chosen, skill_step=first.skill_step)
 
     async def verify(self, task: str, observation: Observation, answer: str) -> tuple[Verification, Usage]:
         return await self.inner.verify(task, observation, answer)
