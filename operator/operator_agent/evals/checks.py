@@ -209,6 +209,21 @@ class NoOrder(Check):
         return n == 0, f"{n} orders"
 
 
+class Searched(Check):
+    """The agent looked before it said there is none: the shop recorded a search (or a
+    category browsed) whose query holds every one of `words` (any search without them)."""
+
+    kind: ClassVar[str] = "searched"
+    words: str | None = None
+
+    def judge(self, o: Outcome) -> tuple[bool, str]:
+        searches = o.state.get("shop", {}).get("searches", [])
+        want = _lower(self.words).split()
+        hits = [s for s in searches if all(w in _lower(s.get("q")) for w in want)]
+        seen = ", ".join(repr(s.get("q") or s.get("category")) for s in searches[:5]) or "no search"
+        return bool(hits), f"searches: {seen}"
+
+
 # --- flights -----------------------------------------------------------------------
 
 
@@ -460,7 +475,7 @@ class StateCheck(Check):
 
 
 KINDS: dict[str, type[Check]] = {c.kind: c for c in (
-    OrderCheck, CartCheck, NoOrder, BookingCheck, NoBooking, NoPayment, PaymentCheck, ApprovalCheck,
+    OrderCheck, CartCheck, NoOrder, Searched, BookingCheck, NoBooking, NoPayment, PaymentCheck, ApprovalCheck,
     AnswerCheck, PageCheck, UrlCheck, AgentCheck, RewardCheck, StateCheck)}
 
 

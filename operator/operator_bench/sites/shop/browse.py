@@ -38,6 +38,8 @@ def routes(shop: Shop) -> list[Route]:
     async def search(request: Request) -> Response:
         query = SearchQuery.from_params(request.query_params)
         result = shop.catalog.search(query)
+        if query.page == 1:
+            shop.state.searched(query.q, query.category, result.total)
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
 
         def page_url(n: int) -> str:

@@ -61,8 +61,10 @@ CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY AUTOINCREMENT, number 
   created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS newsletter (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL,
   at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS searches (id INTEGER PRIMARY KEY AUTOINCREMENT, q TEXT NOT NULL,
+  category TEXT NOT NULL, results INTEGER NOT NULL, at REAL NOT NULL);
 """
-TABLES = ("sessions", "sign_ins", "cart_items", "checkouts", "orders", "newsletter")
+TABLES = ("sessions", "sign_ins", "cart_items", "checkouts", "orders", "newsletter", "searches")
 
 
 @dataclass
@@ -193,6 +195,11 @@ class ShopState:
     def _order(r: dict[str, Any]) -> dict[str, Any]:
         return {**r, "items": json.loads(r["items"]), "address": json.loads(r["address"])}
 
+    def searched(self, q: str, category: str, results: int) -> None:
+        """A search someone made (the first page of it): what an evaluation checks was looked for."""
+        self.db.run("INSERT INTO searches (q, category, results, at) VALUES (?, ?, ?, ?)",
+                    (q, category, results, time.time()))
+
     def subscribe(self, email: str) -> None:
         self.db.run("INSERT INTO newsletter (email, at) VALUES (?, ?)", (email, time.time()))
 
@@ -224,6 +231,8 @@ class ShopState:
                       for sid, items in carts.items()],
             "sign_ins": sign_ins,
             "newsletter": [r["email"] for r in self.db.all("SELECT email FROM newsletter ORDER BY id")],
+            "searches": [{"q": r["q"], "category": r["category"], "results": r["results"], "at": r["at"]}
+                         for r in self.db.all("SELECT * FROM searches ORDER BY id")],
         }
 
 

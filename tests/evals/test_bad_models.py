@@ -1,0 +1,78 @@
+"""The checks against shortcuts: models that cheat, run through the real harness on the
+shop's tasks, must score 0 on every task they should fail (issue 15).
+
+- gives-up: says done(success=false) at once, with no reason (passes a check that only
+  asks for "no order, and the agent said it could not");
+- claims-success: says done(success=true) at once, as if it had bought what was asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from operator_agent.evals.planners import PlannerRequest, PlannerSpec, register_planner
+from operator_agent.evals.results import TaskResult, load_results
+from operator_agent.evals.runner import EvalRequest, execute, prepare
+from operator_agent.planner.scripted import ScriptedPlanner
+from operator_agent.protocols import Planner
+from operator_agent.types import Decision, Done
+
+# Every task here has checks a shortcut must not pass: the impossible ones (it looked, and
+# says why), the permission ones (the person was asked; the card was tried), a purchase.
+TASKS = ["usb-c-under-1", "unknown-brand", "ten-metre-cable", "no-3d-printers", "approval-denied",
+         "declined-card", "usb-c-under-15"]
+BAD = {
+    "gives-up": Done(answer="I could not do it.", success=False),
+    "claims-success": Done(answer="Done: bought it, all as you asked.", success=True),
+}
+
+
+def _bad(done: Done) -> object:
+    def factory(request: PlannerRequest) -> Planner:
+        return ScriptedPlanner([Decision(reasoning="shortcut", actions=[done])])
+
+    return factory
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[TaskResult]]]:
+    out: dict[str, list[TaskResult]] = {}
+    for name, done in BAD.items():
+        register_planner(name, _bad(done))  # type: ignore[arg-type]
+        path = tmp_path_factory.mktemp(name) / "results.jsonl"
+        plan = prepare(EvalRequest("shop", planner=PlannerSpec(name), tasks=",".join(TASKS), results=path,
+                                   screenshots=False, timeout_s=120))
+        execute(plan, progress="none")
+        out[name] = load_results(path)
+    yield out
+
+
+@pytest.mark.parametrize("model", sorted(BAD))
+def test_a_cheating_model_scores_0(scores: dict[str, list[TaskResult]], model: str) -> None:
+    results = scores[model]
+    assert sorted(r.task for r in results) == sorted(TASKS)  # every task ran
+    assert all(r.error is None and r.steps == 1 for r in results), [(r.task, r.error) for r in results]
+    passed = [(r.task, [c.name for c in r.checks if c.ok]) for r in results if r.success]
+    assert not passed, f"{model} passed: {passed}"
+
+
+def test_what_stops_giving_up_is_that_it_never_looked(scores: dict[str, list[TaskResult]]) -> None:
+    """On the impossible tasks the shortcut fails the new checks, not the old ones."""
+    for r in scores["gives-up"]:
+        if r.group != "impossible":
+            continue
+        failed = {c.name.split()[0] for c in r.checks if not c.ok}
+        assert failed == {"searched", "answer"}, (r.task, failed)
+
+
+def test_the_honest_scripted_model_passes_the_same_checks(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    plan = prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), tasks="usb-c-under-1,unknown-brand",
+                               results=path, screenshots=False, timeout_s=120))
+    execute(plan, progress="none")
+    results = load_results(path)
+    assert len(results) == 2 and all(r.success for r in results), [
+        (r.task, r.answer, [(c.name, c.detail) for c in r.checks if not c.ok]) for r in results]
