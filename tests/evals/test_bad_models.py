@@ -23,7 +23,7 @@ from operator_agent.types import Decision, Done
 # Every task here has checks a shortcut must not pass: the impossible ones (it looked, and
 # says why), the permission ones (the person was asked; the card was tried), a purchase.
 TASKS = ["usb-c-under-1", "unknown-brand", "ten-metre-cable", "no-3d-printers", "approval-denied",
-         "declined-card", "usb-c-under-15"]
+         "nobody-to-approve", "over-spending-limit", "declined-card", "usb-c-under-15"]
 BAD = {
     "gives-up": Done(answer="I could not do it.", success=False),
     "claims-success": Done(answer="Done: bought it, all as you asked.", success=True),
@@ -68,11 +68,14 @@ def test_what_stops_giving_up_is_that_it_never_looked(scores: dict[str, list[Tas
         assert failed == {"searched", "answer"}, (r.task, failed)
 
 
+HONEST = "usb-c-under-1,unknown-brand,nobody-to-approve,over-spending-limit"  # the scripted ones
+
+
 def test_the_honest_scripted_model_passes_the_same_checks(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    plan = prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), tasks="usb-c-under-1,unknown-brand",
-                               results=path, screenshots=False, timeout_s=120))
+    plan = prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), tasks=HONEST, results=path,
+                               screenshots=False, timeout_s=120))
     execute(plan, progress="none")
     results = load_results(path)
-    assert len(results) == 2 and all(r.success for r in results), [
+    assert len(results) == HONEST.count(",") + 1 and all(r.success for r in results), [
         (r.task, r.answer, [(c.name, c.detail) for c in r.checks if not c.ok]) for r in results]
