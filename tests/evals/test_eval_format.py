@@ -209,6 +209,30 @@ def test_every_summary_counts_what_was_not_run_and_rates_over_all() -> None:
     assert [r.outcome for r in rs] == ["passed", "failed", "error", "not run", "not run"]
 
 
+def test_trials_give_a_95_percent_interval_and_compare_says_whether_it_is_noise() -> None:
+    from operator_agent.evals.compare import sign_test
+    from operator_agent.evals.results import wilson
+    from operator_agent.evals.suites import parse_seeds
+
+    assert parse_seeds(None, trials=5) == [0, 1, 2, 3, 4]
+    with pytest.raises(ConfigError, match="not both"):
+        parse_seeds(["0"], trials=2)
+    with pytest.raises(ConfigError, match="at least 1"):
+        parse_seeds(None, trials=0)
+    # Wilson's interval (known values): 8 of 10 -> 49.0%-94.3%; 0 of 5 -> 0%-43.4%.
+    lo, hi = wilson(8, 10)
+    assert (round(lo, 3), round(hi, 3)) == (0.49, 0.943)
+    assert [round(x, 3) for x in wilson(0, 5)] == [0.0, 0.434]
+    s = summarize([_result(str(i), success=i < 8) for i in range(10)])[0]
+    assert s.span() == "49%-94%" and s.as_dict()["rate_95"] == [0.4902, 0.9433]
+    # Exact sign test: 6 of 6 changed pairs one way, p = 2/64; 3 against 1 is noise.
+    assert sign_test(6, 0) == 2 / 64 and round(sign_test(3, 1), 3) == 0.625 and sign_test(0, 0) == 1.0
+    a = [_result(f"t{i}", success=False) for i in range(6)]
+    b = [_result(f"t{i}") for i in range(6)]
+    assert compare(a, b).beyond_noise and "beyond noise" in "\n".join(render(compare(a, b)))
+    assert "within noise" in "\n".join(render(compare(a[:2], b[:2])))
+
+
 def test_compare_names_what_changed() -> None:
     a = [_result("x"), _result("y", success=False), _result("z"), _result("only-a")]
     b = [_result("x", success=False, checks=[{"name": "order", "ok": False, "detail": "0 orders"}]),

@@ -39,6 +39,8 @@ def add_commands(sub: Any) -> None:
     run.add_argument("--workers", type=int, default=1, metavar="N",
                      help="tasks at once (local: N worker processes, a browser each; ray: tasks in flight)")
     run.add_argument("--seeds", nargs="+", metavar="SEED", help="e.g. 0 1 2, 0,1,2 or 0-4 (default: 0)")
+    run.add_argument("--trials", type=int, metavar="N",
+                     help="run each task N times, on seeds 0..N-1 (the summary gives 95%% intervals)")
     run.add_argument("--tasks", metavar="PATTERN", help="comma-separated globs over task ids, e.g. 'click-*'")
     run.add_argument("--resume", action="store_true",
                      help="continue a results file: skip the task × seed pairs it already holds")
@@ -85,7 +87,8 @@ def _request(args: argparse.Namespace) -> Any:
         raise ConfigError("--max-steps must be at least 1")
     return EvalRequest(
         suites=args.suite, planner=planners.PlannerSpec(args.planner, args.model, args.base_url, args.vision),
-        tasks=args.tasks, seeds=parse_seeds(args.seeds), workers=args.workers, backend=args.backend,
+        tasks=args.tasks, seeds=parse_seeds(args.seeds, trials=args.trials), workers=args.workers,
+        backend=args.backend,
         address=args.address, results=Path(args.results) if args.results else None, resume=args.resume,
         runs_dir=Path(args.runs_dir) if args.runs_dir else None, screenshots=not args.no_screenshots,
         headless=not args.headed, timeout_s=args.timeout, max_steps=args.max_steps, vault=args.vault)
@@ -98,20 +101,20 @@ def print_summary(path: Path) -> None:
     table = Table(title=f"{path}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     # Short headings: a log or CI console is 80 columns wide. "error": the harness could not
     # run it; "mistakes": the model's and the page's, during runs.
-    columns = ("", "tasks", "pass", "fail", "error", "not run", "rate", "steps", "med s", "tokens", "cost",
-               "asked", "mistakes")
+    columns = ("", "tasks", "pass", "fail", "error", "not run", "rate", "95%", "steps", "med s", "tokens",
+               "cost", "asked", "mistakes")
     for col in columns:
         table.add_column(col, justify="left" if not col else "right")
     for rows in (summarize(results), summarize(results, "suite"), summarize(results, "difficulty")):
         for s in rows:
             d = s.as_dict()
             counts = (s.n, s.passed, s.failed, s.failed_runs, s.not_run)
-            table.add_row(s.label, *map(str, counts), f"{s.rate:.0%}", f"{d['mean_steps']}",
+            table.add_row(s.label, *map(str, counts), f"{s.rate:.0%}", s.span(), f"{d['mean_steps']}",
                           f"{d['median_seconds']:.1f}", f"{s.tokens:,}",
                           "—" if s.cost is None else f"${s.cost:.4f}", str(s.approvals), str(s.errors))
         table.add_section()
     # Not a terminal (a log, CI): rich assumes 80 columns, too few to keep the columns whole.
-    target = console if console.is_terminal else Console(stderr=True, highlight=False, width=130)
+    target = console if console.is_terminal else Console(stderr=True, highlight=False, width=140)
     target.print(table)
     target.print(summarize(results)[0].headline() if results else "no results", markup=False)
 

@@ -3,6 +3,7 @@ a pair that either file did not run is counted apart, never as a failure)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .results import Key, TaskResult, by_key
@@ -18,6 +19,25 @@ class Comparison:
     not_run: list[Key] = field(default_factory=list)  # in both files, not run in one or both
     rate_a: float = 0.0  # over the pairs in both
     rate_b: float = 0.0
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided exact sign test on the pairs that changed (McNemar's, exact): how likely a
+        split at least this lopsided is when neither side is really better."""
+        return sign_test(len(self.fixed), len(self.broken))
+
+    @property
+    def beyond_noise(self) -> bool:
+        return self.p_value < 0.05
+
+
+def sign_test(up: int, down: int) -> float:
+    n = up + down
+    if n == 0:
+        return 1.0
+    k = min(up, down)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
 
 
 def compare(a: list[TaskResult], b: list[TaskResult]) -> Comparison:
@@ -51,7 +71,9 @@ def render(c: Comparison, name_a: str = "A", name_b: str = "B") -> list[str]:
     """Plain lines for a terminal."""
     n = c.same + len(c.fixed) + len(c.broken)
     lines = [f"{n} task × seed pairs run in both: {name_a} {c.rate_a:.0%} → {name_b} {c.rate_b:.0%} "
-             f"({len(c.fixed)} now pass, {len(c.broken)} now fail, {c.same} unchanged)"]
+             f"({len(c.fixed)} now pass, {len(c.broken)} now fail, {c.same} unchanged)",
+             f"{'beyond noise' if c.beyond_noise else 'within noise'}: sign test on the pairs that changed, "
+             f"p = {c.p_value:.3g}" + ("" if c.beyond_noise else " (not a difference at the 5% level)")]
     for title, pairs, mark in (("now fail", c.broken, "✗"), ("now pass", c.fixed, "✓")):
         if pairs:
             lines.append(f"{title}:")

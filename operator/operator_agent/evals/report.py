@@ -45,7 +45,7 @@ def _summary_rows(rows: Sequence[Summary], total: bool = False) -> str:
         out.append(
             f"<tr{' class=total' if total else ''}><td>{escape(s.label)}</td><td class=num>{s.n}</td>"
             f"<td class=num>{s.passed}</td><td class=num>{s.failed}</td><td class=num>{s.failed_runs}</td>"
-            f"<td class=num>{s.not_run}</td><td class=num>{_pct(s.rate)}</td>"
+            f"<td class=num>{s.not_run}</td><td class=num>{_pct(s.rate)}</td><td class=num>{s.span()}</td>"
             f"<td class=num>{d['mean_steps']}</td><td class=num>{d['median_seconds']:.1f}s</td>"
             f"<td class=num>{s.tokens:,}</td><td class=num>{_cost(s.cost)}</td>"
             f"<td class=num>{s.approvals}</td><td class=num>{s.errors}</td></tr>")
@@ -55,6 +55,7 @@ def _summary_rows(rows: Sequence[Summary], total: bool = False) -> str:
 def summary_table(results: Sequence[TaskResult]) -> str:
     head = ("<tr><th></th><th class=num>tasks</th><th class=num>passed</th><th class=num>failed</th>"
             "<th class=num>harness errors</th><th class=num>not run</th><th class=num>success (of all)</th>"
+            "<th class=num>95% interval</th>"
             "<th class=num>mean steps</th><th class=num>median time</th><th class=num>tokens</th>"
             "<th class=num>cost</th><th class=num>approvals asked</th><th class=num>model/action errors</th>"
             "</tr>")
@@ -63,11 +64,16 @@ def summary_table(results: Sequence[TaskResult]) -> str:
     return f"<table>{head}{body}</table>"
 
 
+def _whisker(g: Summary, left: int, width: int, y: float) -> str:
+    lo, hi = (left + round(width * x) for x in g.interval())
+    return f'<line x1="{lo}" x2="{hi}" y1="{y}" y2="{y}" stroke="#1d1d1f" stroke-width="1.5"/>'
+
+
 def chart(groups: Sequence[Summary]) -> str:
-    """Horizontal bars: success rate per task group, with n."""
+    """Horizontal bars: success rate per task group, with n and the 95% interval (a line)."""
     bar_w, row_h, label_w = 420, 22, 230
     height = row_h * len(groups) + 24
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 170}" height="{height}" '
              'role="img" aria-label="success by task group" font-family="system-ui,sans-serif" '
              'font-size="12">']
     for i, g in enumerate(groups):
@@ -77,7 +83,9 @@ def chart(groups: Sequence[Summary]) -> str:
         parts.append(f'<text x="{label_w - 8}" y="{y + 14}" text-anchor="end">{escape(g.label)}</text>'
                      f'<rect x="{label_w}" y="{y}" width="{bar_w}" height="{row_h - 6}" fill="#f0f0f3"/>'
                      f'<rect x="{label_w}" y="{y}" width="{w}" height="{row_h - 6}" fill="{colour}"/>'
-                     f'<text x="{label_w + bar_w + 6}" y="{y + 14}">{_pct(g.rate)} of {g.n}</text>')
+                     f'{_whisker(g, label_w, bar_w, y + (row_h - 6) / 2)}'
+                     f'<text x="{label_w + bar_w + 6}" y="{y + 14}">'
+                     f'{_pct(g.rate)} of {g.n} ({g.span()})</text>')
     axis_y = len(groups) * row_h + 16
     for frac in (0, 0.5, 1):
         x = label_w + round(bar_w * frac)

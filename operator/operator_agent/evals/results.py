@@ -5,6 +5,7 @@ so an interrupted run keeps every finished task and `--resume` runs only the res
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 from collections.abc import Iterable, Sequence
@@ -192,6 +193,10 @@ class Summary:
     def ran(self) -> int:
         return self.n - self.not_run
 
+    def interval(self) -> tuple[float, float]:
+        """The 95% interval of the pass rate (Wilson's: sound for small n and for 0% or 100%)."""
+        return wilson(self.passed, self.n)
+
     def add(self, r: TaskResult) -> None:
         self.n += 1
         outcome = r.outcome
@@ -209,6 +214,11 @@ class Summary:
         self.approvals += r.approvals_asked
         self.errors += r.errors
 
+    def span(self) -> str:
+        """`56-95%`: the 95% interval of the rate, for a table."""
+        lo, hi = self.interval()
+        return f"{lo:.0%}-{hi:.0%}"
+
     def headline(self) -> str:
         """`27 of 134 run: 20 passed, 5 failed, 2 errors, 107 not run (15% of 134)`."""
         parts = [f"{self.passed} passed", f"{self.failed} failed", f"{self.failed_runs} errors",
@@ -218,12 +228,22 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "n": self.n, "ran": self.ran, "passed": self.passed,
                 "failed": self.failed, "failed_runs": self.failed_runs, "not_run": self.not_run,
-                "rate": round(self.rate, 4),
+                "rate": round(self.rate, 4), "rate_95": [round(x, 4) for x in self.interval()],
                 "mean_steps": round(statistics.fmean(self.steps), 2) if self.steps else 0.0,
                 "median_seconds": round(statistics.median(self.seconds), 3) if self.seconds else 0.0,
                 "total_seconds": round(sum(self.seconds), 3), "tokens": self.tokens,
                 "cost_usd": None if self.cost is None else round(self.cost, 6),
                 "approvals": self.approvals, "errors": self.errors}
+
+
+def wilson(passed: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for `passed` of `n` (95% with the default z)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = passed / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def summarize(results: Iterable[TaskResult], by: str | None = None) -> list[Summary]:

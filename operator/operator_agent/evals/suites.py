@@ -117,8 +117,15 @@ def select(tasks: Sequence[Task], patterns: str | None) -> list[Task]:
                                     for p in pats)]
 
 
-def parse_seeds(values: Sequence[str] | None) -> list[int]:
-    """`--seeds 0 1 2`, `--seeds 0,1,2` or `--seeds 0-4`; default: seed 0."""
+def parse_seeds(values: Sequence[str] | None, *, trials: int | None = None) -> list[int]:
+    """`--seeds 0 1 2`, `--seeds 0,1,2` or `--seeds 0-4`; `--trials N`: seeds 0..N-1;
+    default: seed 0."""
+    if trials is not None:
+        if values:
+            raise ConfigError("give --seeds or --trials, not both (--trials N runs seeds 0..N-1)")
+        if trials < 1:
+            raise ConfigError("--trials must be at least 1")
+        return list(range(trials))
     if not values:
         return [0]
     seeds: list[int] = []
