@@ -3,7 +3,8 @@ shop's tasks, must score 0 on every task they should fail (issue 15).
 
 - gives-up: says done(success=false) at once, with no reason (passes a check that only
   asks for "no order, and the agent said it could not");
-- claims-success: says done(success=true) at once, as if it had bought what was asked.
+- claims-success: says done(success=true) at once, as if it had bought what was asked;
+- stuffs-answers: answers with every price it can think of (passes "the answer contains 9.99").
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from operator_agent.types import Decision, Done
 # Every task here has checks a shortcut must not pass: the impossible ones (it looked, and
 # says why), the permission ones (the person was asked; the card was tried), a purchase.
 TASKS = ["usb-c-under-1", "unknown-brand", "ten-metre-cable", "no-3d-printers", "approval-denied",
-         "nobody-to-approve", "over-spending-limit", "declined-card", "usb-c-under-15"]
+         "nobody-to-approve", "over-spending-limit", "declined-card", "usb-c-under-15", "express-price"]
 BAD = {
     "gives-up": Done(answer="I could not do it.", success=False),
     "claims-success": Done(answer="Done: bought it, all as you asked.", success=True),
+    "stuffs-answers": Done(answer="It is $4.99, $9.99, $14.99 or $19.99, in Springfield or Shelbyville; "
+                                  "none under $1, no Zentrix, no 10 m cable, no 3D printers.", success=True),
 }
 
 
@@ -79,3 +82,17 @@ def test_the_honest_scripted_model_passes_the_same_checks(tmp_path: Path) -> Non
     results = load_results(path)
     assert len(results) == HONEST.count(",") + 1 and all(r.success for r in results), [
         (r.task, r.answer, [(c.name, c.detail) for c in r.checks if not c.ok]) for r in results]
+
+
+def test_a_computed_expectation_holds_on_two_seeds(tmp_path: Path) -> None:
+    """cheapest-hdmi's check computes the cheapest in-stock HDMI 2.1 cable from each seed's
+    own catalogue: the scripted solution passes on both, though what it buys differs."""
+    path = tmp_path / "r.jsonl"
+    plan = prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), tasks="cheapest-hdmi", seeds=[0, 1],
+                               results=path, screenshots=False, timeout_s=120))
+    execute(plan, progress="none")
+    results = sorted(load_results(path), key=lambda r: r.seed)
+    assert [r.seed for r in results] == [0, 1]
+    assert all(r.success for r in results), [(r.seed, [c.detail for c in r.checks]) for r in results]
+    bought = [next(c.detail for c in r.checks if c.name.startswith("order")) for r in results]
+    assert bought[0] != bought[1]  # two catalogues, two answers, one check

@@ -233,6 +233,22 @@ def test_trials_give_a_95_percent_interval_and_compare_says_whether_it_is_noise(
     assert "within noise" in "\n".join(render(compare(a[:2], b[:2])))
 
 
+def test_answer_checks_that_a_list_of_every_candidate_does_not_pass() -> None:
+    def judge(check: dict, answer: str, cheapest: float | None = None) -> bool:
+        o = ck.Outcome(answer=answer, cheapest=lambda kind: cheapest if kind == "HDMI 2.1 Cable" else None)
+        return ck.parse_check({"answer": check}).evaluate(o).ok
+
+    assert judge({"amount": 9.99}, "Express delivery costs $9.99.")
+    assert not judge({"amount": 9.99}, "It is $4.99, $9.99 or $14.99.")  # stuffed
+    assert not judge({"amount": 9.99}, "It costs 9.99.") and not judge({"amount": 9.99}, "$10.99")
+    assert judge({"amount": 1234.5}, "In all: $1,234.50")
+    # The expected amount computed from the site's catalogue, whatever the seed made it.
+    assert judge({"cheapest_of": "HDMI 2.1 Cable"}, "The cheapest is $12.49.", cheapest=12.49)
+    assert not judge({"cheapest_of": "HDMI 2.1 Cable"}, "The cheapest is $12.49.", cheapest=11.0)
+    assert judge({"one_of": ["Springfield", "Shelbyville"]}, "It is in Springfield.")
+    assert not judge({"one_of": ["Springfield", "Shelbyville"]}, "Springfield or Shelbyville")
+
+
 def test_compare_names_what_changed() -> None:
     a = [_result("x"), _result("y", success=False), _result("z"), _result("only-a")]
     b = [_result("x", success=False, checks=[{"name": "order", "ok": False, "detail": "0 orders"}]),

@@ -392,16 +392,38 @@ def _text_check(text: str, contains: str | list[str] | None, any_: list[str] | N
     return True, ""
 
 
+_DOLLARS = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
+
+
 class AnswerCheck(Check):
+    """Words in the agent's answer; and, so that an answer listing every candidate does not
+    pass, `amount` (every dollar amount it names is this one, ± 1 cent, and it names one;
+    `cheapest_of: KIND` computes it from the shop's catalogue, whatever the seed) and
+    `one_of` (it names exactly one of these)."""
+
     kind: ClassVar[str] = "answer"
     contains: str | list[str] | None = None
     any: list[str] | None = None
     matches: str | None = None
     absent: str | list[str] | None = None
+    amount: float | None = None
+    cheapest_of: str | None = None
+    one_of: list[str] | None = None
 
     def judge(self, o: Outcome) -> tuple[bool, str]:
-        ok, why = _text_check(o.answer or "", self.contains, self.any, self.matches, self.absent)
-        return ok, why or f"answer: {(o.answer or '')[:120]}"
+        text = o.answer or ""
+        ok, why = _text_check(text, self.contains, self.any, self.matches, self.absent)
+        if ok and (self.amount is not None or self.cheapest_of is not None):
+            want = self.amount if self.amount is not None else o.cheapest(self.cheapest_of or "")
+            named = [float(m.replace(",", "")) for m in _DOLLARS.findall(text)]
+            ok = want is not None and bool(named) and all(_near(x, want) for x in named)
+            said = ", ".join(f"${x:g}" for x in named) or "no amount"
+            why = "" if ok else f"wanted ${want} alone, it names {said}"
+        if ok and self.one_of:
+            named_one = [w for w in self.one_of if _lower(w) in _lower(text)]
+            ok = len(named_one) == 1
+            why = "" if ok else f"names {named_one or 'none'} of {self.one_of}, not exactly one"
+        return ok, why or f"answer: {text[:120]}"
 
 
 class PageCheck(Check):
