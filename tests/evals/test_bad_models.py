@@ -1,5 +1,5 @@
 """The checks against shortcuts: models that cheat, run through the real harness on the
-shop's tasks, must score 0 on every task they should fail (issue 15).
+shop's and the flights site's tasks, must score 0 on every task they should fail (issue 15).
 
 - gives-up: says done(success=false) at once, with no reason (passes a check that only
   asks for "no order, and the agent said it could not");
@@ -24,7 +24,9 @@ from operator_agent.types import Decision, Done
 # Every task here has checks a shortcut must not pass: the impossible ones (it looked, and
 # says why), the permission ones (the person was asked; the card was tried), a purchase.
 TASKS = ["usb-c-under-1", "unknown-brand", "ten-metre-cable", "no-3d-printers", "approval-denied",
-         "nobody-to-approve", "over-spending-limit", "declined-card", "usb-c-under-15", "express-price"]
+         "nobody-to-approve", "over-spending-limit", "declined-card", "usb-c-under-15", "express-price",
+         "unknown-airport", "same-airport", "eight-travellers", "cheap-business", "yesterday",
+         "jfk-lis-nonstop-aisle"]
 BAD = {
     "gives-up": Done(answer="I could not do it.", success=False),
     "claims-success": Done(answer="Done: bought it, all as you asked.", success=True),
@@ -46,8 +48,8 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[
     for name, done in BAD.items():
         register_planner(name, _bad(done))  # type: ignore[arg-type]
         path = tmp_path_factory.mktemp(name) / "results.jsonl"
-        plan = prepare(EvalRequest("shop", planner=PlannerSpec(name), tasks=",".join(TASKS), results=path,
-                                   screenshots=False, timeout_s=120))
+        plan = prepare(EvalRequest("shop,flights", planner=PlannerSpec(name), tasks=",".join(TASKS),
+                                   results=path, screenshots=False, timeout_s=120))
         execute(plan, progress="none")
         out[name] = load_results(path)
     yield out
@@ -56,7 +58,7 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[
 @pytest.mark.parametrize("model", sorted(BAD))
 def test_a_cheating_model_scores_0(scores: dict[str, list[TaskResult]], model: str) -> None:
     results = scores[model]
-    assert sorted(r.task for r in results) == sorted(TASKS)  # every task ran
+    assert {r.task for r in results} == set(TASKS)  # every task ran (some are in both suites)
     assert all(r.error is None and r.steps == 1 for r in results), [(r.task, r.error) for r in results]
     passed = [(r.task, [c.name for c in r.checks if c.ok]) for r in results if r.success]
     assert not passed, f"{model} passed: {passed}"
@@ -68,20 +70,22 @@ def test_what_stops_giving_up_is_that_it_never_looked(scores: dict[str, list[Tas
         if r.group != "impossible":
             continue
         failed = {c.name.split()[0] for c in r.checks if not c.ok}
-        assert failed == {"searched", "answer"}, (r.task, failed)
+        assert failed and failed <= {"searched", "answer"}, (r.task, failed)
 
 
-HONEST = "usb-c-under-1,unknown-brand,nobody-to-approve,over-spending-limit"  # the scripted ones
+# The scripted solutions of tasks with the new checks, in both suites (flights' nobody-to-
+# approve has none: it is counted as not run).
+HONEST = "usb-c-under-1,unknown-brand,nobody-to-approve,over-spending-limit,unknown-airport,eight-travellers"
 
 
 def test_the_honest_scripted_model_passes_the_same_checks(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    plan = prepare(EvalRequest("shop", planner=PlannerSpec("scripted"), tasks=HONEST, results=path,
+    plan = prepare(EvalRequest("shop,flights", planner=PlannerSpec("scripted"), tasks=HONEST, results=path,
                                screenshots=False, timeout_s=120))
     execute(plan, progress="none")
-    results = load_results(path)
-    assert len(results) == HONEST.count(",") + 1 and all(r.success for r in results), [
-        (r.task, r.answer, [(c.name, c.detail) for c in r.checks if not c.ok]) for r in results]
+    ran = [r for r in load_results(path) if r.outcome != "not run"]
+    assert len(ran) == 7 and all(r.success for r in ran), [
+        (r.suite, r.task, r.answer, [(c.name, c.detail) for c in r.checks if not c.ok]) for r in ran]
 
 
 def test_a_computed_expectation_holds_on_two_seeds(tmp_path: Path) -> None:

@@ -211,12 +211,21 @@ class NoOrder(Check):
 
 class Searched(Check):
     """The agent looked before it said there is none: the shop recorded a search (or a
-    category browsed) whose query holds every one of `words` (any search without them)."""
+    category browsed) whose query holds every one of `words` (any search without them);
+    with `origin` / `destination` (airport codes), the flights site recorded such a search."""
 
     kind: ClassVar[str] = "searched"
     words: str | None = None
+    origin: str | None = None
+    destination: str | None = None
 
     def judge(self, o: Outcome) -> tuple[bool, str]:
+        if self.origin or self.destination:
+            flights = o.state.get("flights", {}).get("searches", [])
+            hits = [s for s in flights if self.origin in (None, s.get("origin"))
+                    and self.destination in (None, s.get("destination"))]
+            seen = ", ".join(f"{s.get('origin')}-{s.get('destination')}" for s in flights[:5]) or "no search"
+            return bool(hits), f"flight searches: {seen}"
         searches = o.state.get("shop", {}).get("searches", [])
         want = _lower(self.words).split()
         hits = [s for s in searches if all(w in _lower(s.get("q")) for w in want)]
