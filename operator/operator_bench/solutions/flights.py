@@ -35,6 +35,18 @@ class Want:
     card: str
 
 
+def _asked(w: Want) -> str:
+    """What was asked for, in the answer that says there is none (it names why)."""
+    parts = [f"{w.origin} to {w.destination} on {w.date}", f"{w.fare} fare"]
+    if w.stops is not None:
+        parts.append("nonstop" if w.stops == 0 else f"at most {w.stops} stops")
+    if w.max_price is not None:
+        parts.append(f"at most ${w.max_price:g} per person")
+    if w.airline:
+        parts.append(f"on {w.airline}")
+    return ", ".join(parts)
+
+
 @dataclass
 class Offer:
     button: El  # its Select / Hide fares button
@@ -111,13 +123,13 @@ def _results(page: str, w: Want) -> Decision:
         if sort is not None and sort.name != "Sort by Cheapest":
             return step("Open the sort menu.", click(sort))
     if "No flights match" in page:
-        return step("Nothing flies this way.", done("No flight matches the request.", success=False))
+        return step("Nothing flies this way.", done(f"No flight matches: {_asked(w)}.", success=False))
     fitting = [o for o in offers(page) if o.fits(w)]
     if fitting:
         best = min(fitting, key=lambda o: o.price) if not w.cheapest else fitting[0]
         return step(f"{best.text[:80]} fits.", click(best.button))
     if "Showing all" in page:
-        return step("No itinerary fits.", done("No flight matches the request.", success=False))
+        return step("No itinerary fits.", done(f"No flight matches: {_asked(w)}.", success=False))
     return step("Load more flights.", {"action": "scroll", "direction": "down", "pages": 2})
 
 
