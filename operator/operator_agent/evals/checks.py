@@ -48,6 +48,7 @@ class Outcome:
     cheapest: Callable[[str], float | None] = lambda _kind: None  # lowest in-stock price of a product kind
     # Every itinerary the flights site sells (origin, destination, ISO date): id, price, stops, redeye.
     itineraries: Callable[[str, str, str], list[dict[str, Any]]] = lambda _o, _d, _day: []
+    judged: dict[str, tuple[bool, str]] = field(default_factory=dict)  # rubric -> the judge's verdict
 
 
 class CheckResult(BaseModel):
@@ -435,6 +436,17 @@ class AnswerCheck(Check):
         return ok, why or f"answer: {text[:120]}"
 
 
+class Judged(Check):
+    """An open answer, graded by a model against `rubric` (evals/judge.py asks it after the
+    run; the verdict and the judge's reason are this check's result)."""
+
+    kind: ClassVar[str] = "judged"
+    rubric: str
+
+    def judge(self, o: Outcome) -> tuple[bool, str]:
+        return o.judged.get(self.rubric, (False, "not judged"))
+
+
 class PageCheck(Check):
     kind: ClassVar[str] = "page"
     contains: str | list[str] | None = None
@@ -507,7 +519,7 @@ class StateCheck(Check):
 
 KINDS: dict[str, type[Check]] = {c.kind: c for c in (
     OrderCheck, CartCheck, NoOrder, Searched, BookingCheck, NoBooking, NoPayment, PaymentCheck, ApprovalCheck,
-    AnswerCheck, PageCheck, UrlCheck, AgentCheck, RewardCheck, StateCheck)}
+    AnswerCheck, Judged, PageCheck, UrlCheck, AgentCheck, RewardCheck, StateCheck)}
 
 
 def parse_check(raw: object) -> Check:

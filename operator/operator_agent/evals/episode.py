@@ -27,13 +27,14 @@ from ..preferences import PreferenceStore
 from ..protocols import Approver, ConfigError, Environment
 from ..session import BrowserSession
 from ..traces import new_run_dir
-from ..types import Action, Done, RunResult, StepRecord, Verdict
+from ..types import Action, Done, RunResult, StepRecord, Usage, Verdict
 from ..wire import wire_of
 from .checks import (
     AgentCheck,
     ApprovalRecord,
     Check,
     CheckResult,
+    Judged,
     Outcome,
     PageCheck,
     RewardCheck,
@@ -183,10 +184,23 @@ async def _run(worker: Worker, task: Task, seed: int, settings: RunSettings, res
         final_url, final_text = await _final_page(env) if needs_page else ("", "")
         outcome = Outcome(answer=run.answer, agent_success=run.success, gave_up=watch.gave_up,
                           stop_reason=run.stop_reason, final_url=final_url, final_text=final_text,
-                          approvals=shown)
+                          approvals=shown, judged=await _judged(checks, settings, goal, run))
         await setup.read_back(outcome)
     _fill(result, run, watch, shown, outcome)
     result.checks = evaluate(checks, outcome)
+
+
+async def _judged(checks: list[Check], settings: RunSettings, goal: str,
+                  run: RunResult) -> dict[str, tuple[bool, str]]:
+    """The model judge's verdicts on the open answer, one per `judged` check's rubric (its
+    tokens are not the agent's: they are not added to the run's)."""
+    rubrics = [c.rubric for c in checks if isinstance(c, Judged)]
+    if not rubrics:
+        return {}
+    from .judge import judge, judge_config
+
+    config = judge_config(settings.planner.model, settings.planner.base_url)
+    return {r: await judge(config, goal=goal, rubric=r, answer=run.answer, usage=Usage()) for r in rubrics}
 
 
 def _default_checks() -> list[Check]:
