@@ -4,13 +4,16 @@ shop's and the flights site's tasks, must score 0 on every task they should fail
 - gives-up: says done(success=false) at once, with no reason (passes a check that only
   asks for "no order, and the agent said it could not");
 - claims-success: says done(success=true) at once, as if it had bought what was asked;
-- stuffs-answers: answers with every price it can think of (passes "the answer contains 9.99").
+- stuffs-answers: answers with every price it can think of (passes "the answer contains 9.99");
+- clicks-wrong: clicks the first thing on every page, then says it is done;
+- pays-twice: buys the cable as asked, then goes back and buys it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +23,8 @@ from operator_agent.evals.runner import EvalRequest, execute, prepare
 from operator_agent.planner.scripted import ScriptedPlanner
 from operator_agent.protocols import Planner
 from operator_agent.types import Decision, Done
+from operator_bench.solutions.page import click, done, elements, step
+from operator_bench.solutions.shop import shop
 
 # Every task here has checks a shortcut must not pass: the impossible ones (it looked, and
 # says why), the permission ones (the person was asked; the card was tried), a purchase.
@@ -35,24 +40,65 @@ BAD = {
 }
 
 
-def _bad(done: Done) -> object:
+def _bad(finish: Done) -> object:
     def factory(request: PlannerRequest) -> Planner:
-        return ScriptedPlanner([Decision(reasoning="shortcut", actions=[done])])
+        return ScriptedPlanner([Decision(reasoning="shortcut", actions=[finish])])
 
     return factory
+
+
+def _clicks_wrong(request: PlannerRequest) -> Planner:
+    def first_thing(page: str) -> dict[str, Any]:
+        listed = elements(page)
+        return step("the first thing there", click(listed[0])) if listed else step("?", done("Done."))
+
+    return ScriptedPlanner([first_thing] * 4 + [step("claims it", done("Done: all as you asked."))])
+
+
+def _pays_twice(request: PlannerRequest) -> Planner:
+    memory: dict[str, Any] = {}
+    bought = [False]
+
+    def again(page: str) -> dict[str, Any]:
+        if "Thank you, your order has been placed." in page and not bought[0]:
+            bought[0] = True
+            return step("And once more.", {"action": "navigate", "url": request.site_url})
+        return shop(page, query="usb-c cable", title="USB-C", max_price=15, memory=memory)
+
+    return ScriptedPlanner([again] * 40)
+
+
+def _run(name: str, suites: str, tasks: list[str], directory: Path) -> list[TaskResult]:
+    path = directory / "results.jsonl"
+    plan = prepare(EvalRequest(suites, planner=PlannerSpec(name), tasks=",".join(tasks), results=path,
+                               screenshots=False, timeout_s=180))
+    execute(plan, progress="none")
+    return load_results(path)
 
 
 @pytest.fixture(scope="module")
 def scores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, list[TaskResult]]]:
     out: dict[str, list[TaskResult]] = {}
-    for name, done in BAD.items():
-        register_planner(name, _bad(done))  # type: ignore[arg-type]
-        path = tmp_path_factory.mktemp(name) / "results.jsonl"
-        plan = prepare(EvalRequest("shop,flights", planner=PlannerSpec(name), tasks=",".join(TASKS),
-                                   results=path, screenshots=False, timeout_s=120))
-        execute(plan, progress="none")
-        out[name] = load_results(path)
+    for name, finish in BAD.items():
+        register_planner(name, _bad(finish))  # type: ignore[arg-type]
+        out[name] = _run(name, "shop,flights", TASKS, tmp_path_factory.mktemp(name))
     yield out
+
+
+@pytest.mark.parametrize(("name", "factory", "tasks"), [
+    ("clicks-wrong", _clicks_wrong, ["usb-c-under-15", "cheapest-hdmi", "usb-c-under-1", "express-price"]),
+    ("pays-twice", _pays_twice, ["usb-c-under-15"]),
+])
+def test_a_model_that_acts_wrongly_scores_0(tmp_path: Path, name: str, factory: Any,
+                                            tasks: list[str]) -> None:
+    register_planner(name, factory)
+    results = _run(name, "shop", tasks, tmp_path)
+    assert {r.task for r in results} == set(tasks) and all(r.error is None for r in results)
+    passed = [(r.task, r.answer) for r in results if r.success]
+    assert not passed, f"{name} passed: {passed}"
+    if name == "pays-twice":  # it did pay twice, and the check saw it
+        (r,) = results
+        assert len(r.approvals) == 2 and any(c.name.startswith("order") and not c.ok for c in r.checks)
 
 
 @pytest.mark.parametrize("model", sorted(BAD))
