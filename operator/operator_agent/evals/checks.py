@@ -213,14 +213,20 @@ class NoOrder(Check):
 class Searched(Check):
     """The agent looked before it said there is none: the shop recorded a search (or a
     category browsed) whose query holds every one of `words` (any search without them);
-    with `origin` / `destination` (airport codes), the flights site recorded such a search."""
+    with `origin` / `destination` (airport codes), the flights site recorded such a search;
+    with `site: flights`, any search the flights site was sent, refused ones included."""
 
     kind: ClassVar[str] = "searched"
     words: str | None = None
     origin: str | None = None
     destination: str | None = None
+    site: Literal["shop", "flights"] = "shop"
 
     def judge(self, o: Outcome) -> tuple[bool, str]:
+        if self.site == "flights" and not (self.origin or self.destination):
+            state = o.state.get("flights", {})
+            sent = [*state.get("searches", []), *state.get("refused_searches", [])]
+            return bool(sent), f"{len(sent)} flight searches sent (refused ones included)"
         if self.origin or self.destination:
             flights = o.state.get("flights", {}).get("searches", [])
             hits = [s for s in flights if self.origin in (None, s.get("origin"))

@@ -89,6 +89,8 @@ def routes(site: Flights) -> list[Route]:
     async def results(request: Request) -> Response:
         query, errors = parse_search(request.query_params)
         if errors:
+            typed = {k: str(query.get(k) or "") for k in ("from", "to", "date", "passengers")}
+            site.state.record_refused(typed, "; ".join(errors.values()))
             return site.render(request, "home.html", 400, values=query, errors=errors, **booking_window())
         site.state.record_search(query["origin"], query["dest"], query["day"].isoformat(), query["count"])
         found = site.schedule.search(query["origin"], query["dest"], query["day"])

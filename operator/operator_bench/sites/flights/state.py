@@ -14,6 +14,9 @@ from ..common import Db, dollars, token
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS searches (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL,
   destination TEXT NOT NULL, date TEXT NOT NULL, passengers INTEGER NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS refused_searches (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL,
+  destination TEXT NOT NULL, date TEXT NOT NULL, passengers TEXT NOT NULL, why TEXT NOT NULL,
+  at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS trips (id TEXT PRIMARY KEY, sid TEXT NOT NULL, itinerary TEXT NOT NULL,
   fare TEXT NOT NULL, passengers INTEGER NOT NULL, price INTEGER NOT NULL, seats TEXT, travellers TEXT,
   contact TEXT, booking TEXT, created_at REAL NOT NULL);
@@ -22,7 +25,7 @@ CREATE TABLE IF NOT EXISTS bookings (reference TEXT PRIMARY KEY, trip TEXT NOT N
   contact TEXT NOT NULL, price INTEGER NOT NULL, total INTEGER NOT NULL, currency TEXT NOT NULL,
   intent TEXT NOT NULL, last4 TEXT NOT NULL, brand TEXT NOT NULL, created_at REAL NOT NULL);
 """
-TABLES = ("searches", "trips", "bookings")
+TABLES = ("searches", "refused_searches", "trips", "bookings")
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 JSON_COLUMNS = ("itinerary", "seats", "travellers", "contact")
 
@@ -40,6 +43,12 @@ class FlightState:
     def record_search(self, origin: str, dest: str, date: str, passengers: int) -> None:
         self.db.run("INSERT INTO searches (origin, destination, date, passengers, at) VALUES (?,?,?,?,?)",
                     (origin, dest, date, passengers, time.time()))
+
+    def record_refused(self, typed: dict[str, str], why: str) -> None:
+        """A search the form refused (an unknown airport, a past date): as typed, and why."""
+        row = (typed.get("from", ""), typed.get("to", ""), typed.get("date", ""), typed.get("passengers", ""))
+        self.db.run("INSERT INTO refused_searches (origin, destination, date, passengers, why, at)"
+                    " VALUES (?,?,?,?,?,?)", (*row, why, time.time()))
 
     # --- trips ----------------------------------------------------------------
 
@@ -127,4 +136,6 @@ class FlightState:
                  for t in self.db.all("SELECT * FROM trips ORDER BY created_at")]
         searches = [{k: r[k] for k in ("origin", "destination", "date", "passengers")}
                     for r in self.db.all("SELECT * FROM searches ORDER BY id")]
-        return {"searches": searches, "trips": trips, "bookings": bookings}
+        refused = [{k: r[k] for k in ("origin", "destination", "date", "passengers", "why")}
+                   for r in self.db.all("SELECT * FROM refused_searches ORDER BY id")]
+        return {"searches": searches, "refused_searches": refused, "trips": trips, "bookings": bookings}
