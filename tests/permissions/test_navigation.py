@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from operator_agent.permissions.detectors.navigation import NavigationChecker, link_target, navigation_url
@@ -145,15 +145,17 @@ _prefixes = st.sampled_from(["https://", "http://", "HTTPS:\\\\", "http:", "//",
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(prefix=_prefixes, middle=_hosts, suffix=st.sampled_from(["", "/", ".evil.test", ".evil.test/x",
                                                                   "@evil.test", ":443", "#@shop.test"]))
+@example(prefix="//", middle="0:/\n", suffix="/")  # found by Hypothesis: the oracle misread it
 def test_fuzz_never_crashes_and_never_allows_a_denied_host(prefix: str, middle: str, suffix: str) -> None:
     url = prefix + middle + suffix
     c = checker()
     result = c.check_url(url)  # never raises
     assert result.decision in ("allow", "ask", "deny")
     if result.decision != "deny":
-        # Whatever was allowed must parse to a host that is not denied.
-        parsed = parse(navigation_url(url.strip("".join(chr(i) for i in range(33))).replace("\t", "")
-                                      .replace("\n", "").replace("\r", "")))
+        # Whatever was allowed must parse to a host that is not denied, read as the executor
+        # opens it: navigation_url on the text as given (parse strips what a browser strips).
+        # Cleaning first would read `//0:/\n/` as `//0://`, which the executor never opens.
+        parsed = parse(navigation_url(url))
         assert not (parsed.host == "evil.test" or parsed.host.endswith(".evil.test")), url
 
 
