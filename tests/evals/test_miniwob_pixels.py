@@ -312,3 +312,21 @@ async def test_a_task_that_lists_no_element_shows_its_screenshot(episode: Any, t
     image = pixels(obs)
     assert image.shape[:2] == (page.viewport_size["height"], page.viewport_size["width"])
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 2  # something is drawn on it
+
+
+async def test_no_task_shows_the_model_neither_an_element_nor_a_screenshot(
+        context: Any, miniwob: MiniWobServer) -> None:
+    """Every one of the package's tasks, observed as a run without screenshots would: each shows
+    the model an element to act on or, failing that, its screenshot."""
+    tasks = list_tasks()
+    blind, drawn = [], []
+    page = await context.new_page()
+    for name, path in tasks.items():
+        await start_episode(page, miniwob.url("/" + path), 0, 600_000)
+        obs = await MiniWobEnvironment(BrowserSession(context), page).observe(screenshot=False)
+        if not obs.elements:
+            drawn.append(name)
+            if obs.screenshot is None:
+                blind.append(name)
+    assert len(tasks) >= 134 and not blind, f"{len(blind)} of {len(tasks)} tasks show nothing: {blind}"
+    assert "click-shape" in drawn and "click-button" not in drawn  # the sweep tells the two apart
