@@ -127,3 +127,16 @@ def test_a_caret_touching_the_text_does_not_split_the_field() -> None:
     assert [c.role for c in controls] == ["box"], controls
     assert controls[0].hole.x <= 23 and controls[0].hole.right >= 262
     assert controls[0].lighter
+
+
+def test_buttons_side_by_side_stay_apart() -> None:
+    """A keypad: framed buttons 2 pixels apart. What parts two of them is two frames with
+    the background between, not a caret cutting one field in two."""
+    image = np.full((60, 260), 255, np.uint8)
+    for left in range(10, 240, 48):  # 1-pixel black frames, 46 wide, 2 apart
+        cv2.rectangle(image, (left, 10), (left + 45, 40), 0, 1)
+        cv2.putText(image, "7", (left + 17, 32), cv2.FONT_HERSHEY_PLAIN, 1.2, 0, 1)
+    controls = find_controls(image)
+    assert len(controls) == 5, controls
+    for c, left in zip(controls, range(10, 240, 48), strict=True):
+        assert left <= c.hole.x and c.hole.right <= left + 46, (left, c.hole)

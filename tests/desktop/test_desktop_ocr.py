@@ -150,3 +150,34 @@ def test_a_change_next_to_text_grows_to_the_whole_line(pool: TesseractPool) -> N
     lines = reader.read(after)
     assert [line.text for line in lines] == ["Total due today"]
     assert lines == ScreenReader(pool=pool).read(after)
+
+
+KEYPAD = [["A", "B", "C", "÷"], ["7", "8", "9", "*"], ["4", "5", "6", "-"], ["1", "2", "3", "+"],
+          ["0", ".", "=", "x"]]
+
+
+@pytest.mark.parametrize("size", [11, 13, 16, 20])
+def test_a_keypad_of_lone_glyphs(pool: TesseractPool, size: int) -> None:
+    """Framed keys 3 pixels apart, each labelled with one glyph: every key is a button of
+    its own named by it, dots and bars included, and "C" beside "A" and "B" is a capital."""
+    from operator_agent.perception.controls import find_controls, merge
+
+    if not FONTS[0].exists():
+        pytest.skip(f"{FONTS[0]} is not installed (fonts-dejavu-core)")
+    font = ImageFont.truetype(str(FONTS[0]), size)
+    w, h = 2 * size + 20, size + 16
+    image = Image.new("L", (4 * (w + 3) + 20, 5 * (h + 3) + 20), 230)
+    draw = ImageDraw.Draw(image)
+    centres = {}
+    for r, row in enumerate(KEYPAD):
+        for c, key in enumerate(row):
+            x, y = 10 + c * (w + 3), 10 + r * (h + 3)
+            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=250, outline=80)
+            draw.text((x + w / 2, y + h / 2), key, font=font, fill=0, anchor="mm")
+            centres[key] = (x + w / 2, y + h / 2)
+    gray = np.array(image)
+    controls = find_controls(gray)
+    items = merge(controls, ScreenReader(pool=pool).read(gray, [f for c in controls for f in c.frames()]))
+    read = {key: [(it.role, it.name) for it in items if it.region.contains_point(*centre)]
+            for key, centre in centres.items()}
+    assert {k: v for k, v in read.items() if v != [("button", k)]} == {}, read

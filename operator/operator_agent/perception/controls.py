@@ -35,8 +35,9 @@ from .screen import Region
 CONTROL_H = (12, 64)  # heights of fields and buttons, in pixels
 CHECKBOX = (8, 28)  # side of a checkbox
 LABEL_GAP = 220  # how far left of a field its label may end
-_SENSITIVE = re.compile(r"pass(word|code|phrase)?\b|\bpin\b|\bcvc\b|\bcvv\b|security code|card number|secret",
-                        re.I)
+SCATTER = 3  # texts in a box further apart than this many line heights are not one label
+SENSITIVE_NAME = re.compile(
+    r"pass(word|code|phrase)?\b|\bpin\b|\bcvc\b|\bcvv\b|security code|card number|secret", re.I)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,14 @@ def _caret_between(gray: np.ndarray, left: Region, right: Region) -> bool:
         return False
     field = float(np.median(gray[y0:y1, left.x:left.right]))
     columns = gap.mean(axis=0)
-    return bool(columns.min() < field - 100 and columns.max() <= field + 10)
+    if not (columns.min() < field - 100 and columns.max() <= field + 10):
+        return False
+    # One stroke, not two: the frames of two boxes side by side (a keypad's buttons)
+    # are dark columns with the background between them. The holes' edges are ring
+    # pixels, so look one column into each.
+    around = gray[y0:y1, max(0, left.right - 1):right.x + 1].astype(np.int16).mean(axis=0)
+    dark = np.flatnonzero(around < field - 100)
+    return bool(dark.size and dark[-1] - dark[0] + 1 == dark.size)
 
 
 def _checkboxes(bw: np.ndarray, gray: np.ndarray) -> list[Control]:
@@ -274,6 +282,8 @@ def merge(controls: Sequence[Control], lines: Sequence[TextLine]) -> list[Item]:
 
     for c in controls:
         texts = inside(c.outer)
+        if c.role == "box" and _scattered([lines[i].region for i in texts]):
+            continue  # a display or a panel, not one control: its texts are listed on their own
         used.update(texts)
         text = " ".join(lines[i].text for i in sorted(texts, key=lambda i: lines[i].region.x))
         role = c.role if c.role != "box" else _field_or_button(c, [lines[i].region for i in texts])
@@ -288,7 +298,7 @@ def merge(controls: Sequence[Control], lines: Sequence[TextLine]) -> list[Item]:
                 item.name = _label(lines[label].text)
             elif role == "checkbox":  # a small square with no text beside it: an icon button
                 item.role, item.checked = "button", None
-        if role == "textbox" and _SENSITIVE.search(item.name):
+        if role == "textbox" and SENSITIVE_NAME.search(item.name):
             item.sensitive = True
             item.attributes["filled"] = "true" if item.value or c.inked else "false"
             item.value = None
@@ -297,6 +307,17 @@ def merge(controls: Sequence[Control], lines: Sequence[TextLine]) -> list[Item]:
         if i not in used:
             items.append(Item(role="text", region=ln.region, name=ln.text, block=ln.block))
     return items
+
+
+def _scattered(texts: Sequence[Region]) -> bool:
+    """Texts in a box on different rows and in different columns (a calculator's display:
+    the number at the top right, its mode at the bottom left), or far apart on one row
+    (keys whose frames were not found), are not one label or value."""
+    def apart(a: Region, b: Region) -> bool:
+        gap = max(a.x, b.x) - min(a.right, b.right)
+        return gap >= 0 and (not _same_row(a, b) or gap > SCATTER * max(a.h, b.h))
+
+    return any(apart(a, b) for i, a in enumerate(texts) for b in texts[i + 1:])
 
 
 def _field_or_button(c: Control, texts: Sequence[Region]) -> str:

@@ -24,6 +24,12 @@ Screens are made of short, crisp lines, so:
    changed boxes grow until no text line or glyph crosses their edge, are
    segmented again, and the lines outside them are kept. The result equals a
    full read of the new screen (tests check it).
+5. A glyph alone on its line (a keypad's "7", "C", "=") has no baseline or
+   x-height for Tesseract to go by: dots and bars are known from their shape
+   and not read, other lone glyphs are read at two sizes (the surer reading
+   wins), and a case twin ("c"/"C", "g"/"9") is settled by its height beside
+   the text of its row. Text with no letter or digit is kept only when it is all
+   a control holds (a "+" key); elsewhere it is mostly an icon read as noise.
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ import dataclasses
 import hashlib
 import io
 import os
+import re
 import subprocess
 import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -44,10 +51,23 @@ import numpy as np
 from PIL import Image
 
 from .screen import Region, changed_regions, merge_overlapping
-from .segment import JOIN_X, JOIN_Y, PAD, Segment, line_margin, make_page, page_scale, segment
+from .segment import (
+    JOIN_X,
+    JOIN_Y,
+    PAD,
+    Segment,
+    glyph_ink,
+    ink_columns,
+    line_margin,
+    make_page,
+    page_scale,
+    plain_glyph,
+    segment,
+)
 
 # --- reading parameters ----------------------------------------------------------------
 MIN_CONF = 35.0  # a line whose words average less is noise (icons, pictures)
+ALT_SCALE = 1.5  # a lone glyph is also read this much larger, and the surer reading kept
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,7 @@ class TextLine:
     words: tuple[Word, ...] = ()
     block: int = 0
     box: Region | None = None  # the segmented box the line was read from (its pixels)
+    lone: bool = False  # one glyph alone (its case is told from the text beside it)
 
 
 class OcrError(RuntimeError):
@@ -183,6 +204,21 @@ class TesseractPool:
         self._threads.shutdown(wait=True)
 
 
+_Words = tuple[str, tuple[int, int, int, int], float]  # a page's word: text, (left, top, width, height), conf
+
+
+def _rescaled(words: list[_Words], factor: float) -> list[_Words]:
+    """Words of a page read at another scale, in this page's coordinates."""
+    return [(t, (PAD + round((x - PAD) * factor), PAD + round((y - PAD) * factor), round(w * factor),
+                 round(h * factor)), c) for t, (x, y, w, h), c in words]
+
+
+def _likelier(a: list[_Words], b: list[_Words]) -> list[_Words]:
+    def conf(words: list[_Words]) -> float:
+        return sum(c for *_, c in words) / len(words) if words else -1.0
+    return b if conf(b) > conf(a) else a
+
+
 def _parse_tsv(tsv: str, pages: int) -> list[list[tuple[str, tuple[int, int, int, int], float]]]:
     out: list[list[tuple[str, tuple[int, int, int, int], float]]] = [[] for _ in range(pages)]
     for row in tsv.splitlines()[1:]:
@@ -200,7 +236,7 @@ def _parse_tsv(tsv: str, pages: int) -> list[list[tuple[str, tuple[int, int, int
 
 
 def _line_from(words: Sequence[tuple[str, tuple[int, int, int, int], float]], box: Region,
-               scale: float) -> TextLine | None:
+               scale: float, lone: bool = False) -> TextLine | None:
     """Page words back to screen coordinates; None for noise."""
     kept = []
     for text, (left, top, width, height), conf in words:
@@ -214,12 +250,64 @@ def _line_from(words: Sequence[tuple[str, tuple[int, int, int, int], float]], bo
         return None
     text = " ".join(w.text for w in kept)
     conf = sum(w.conf for w in kept) / len(kept)
-    if conf < MIN_CONF or not any(ch.isalnum() for ch in text):
+    if conf < MIN_CONF:
         return None
     region = kept[0].region
     for w in kept[1:]:
         region = region.union(w.region)
-    return TextLine(text=text, region=region, conf=round(conf, 1), words=tuple(kept), box=box)
+    return TextLine(text=text, region=region, conf=round(conf, 1), words=tuple(kept), box=box, lone=lone)
+
+
+def _drop_symbols(lines: Sequence[TextLine],
+                  frames: Iterable[tuple[Region, Region | None]]) -> list[TextLine]:
+    """Text with no letter or digit is mostly an icon or a picture read as "~" or "°", so
+    it is dropped, unless it is all a control's box holds: a keypad's "+", "=" or ".",
+    a button's "<<"."""
+    holes = [h for _, h in frames if h is not None]
+    where = [next((i for i, h in enumerate(holes) if h.contains_point(*ln.region.center)), -1)
+             for ln in lines]
+    count = Counter(where)
+    return [ln for ln, i in zip(lines, where, strict=True)
+            if any(ch.isalnum() for ch in ln.text) or (i >= 0 and count[i] == 1)]
+
+
+# Glyphs that differ only in size or in where they sit on the line: alone, OCR cannot tell
+# them apart. Each maps to (the tall one, on the baseline; the short or descending one).
+_TWINS = {**{c: (c.upper(), c) for c in "cosuvwxz"}, **{c.upper(): (c.upper(), c) for c in "cosuvwxz"},
+          "9": ("9", "g"), "g": ("9", "g")}
+_CAPS = re.compile(r"[A-Z0-9]")
+_DESCENDERS = re.compile(r"[gjpqy,;()\[\]{}|_]")
+
+
+def _settle_twins(lines: Sequence[TextLine]) -> list[TextLine]:
+    """A lone glyph read as "c", "Cc" or "g" is told from its twin ("C", "9") by its
+    height beside the text of its row: as tall as the capitals and digits there, and on
+    their baseline, it is the capital (or the digit); lower, the small letter."""
+    out = list(lines)
+    for i, ln in enumerate(lines):
+        text = ln.text
+        b = ln.box
+        pair = _TWINS.get(text[0]) if ln.lone and b is not None and 1 <= len(text) <= 2 else None
+        if pair is None or b is None or (len(text) == 2 and text[1] not in pair):
+            continue
+        mates = [o for o in lines if o is not ln and o.box is not None and _CAPS.search(o.text)
+                 and not (o.lone and o.text[0] in _TWINS)
+                 and abs((o.box.y + o.box.h / 2) - (b.y + b.h / 2)) <= max(o.box.h, b.h) / 2
+                 and 0.5 * o.box.h <= b.h <= 2 * o.box.h]
+        tops = sorted(o.box.y for o in mates if o.box is not None)
+        bottoms = sorted(o.box.bottom for o in mates if o.box is not None and not _DESCENDERS.search(o.text))
+        pick = pair[0] if len(text) == 2 else text  # read both ways, alone: a lone key is mostly a capital
+        if tops and bottoms:
+            top, bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+            tol = max(1.0, 0.12 * (bottom - top))
+            on_base = abs(b.bottom - bottom) <= tol
+            if abs(b.y - top) <= tol and on_base:
+                pick = pair[0]
+            elif (b.y - top > tol and on_base) or (pair[0] == "9" and b.bottom - bottom > tol):
+                pick = pair[1]
+        if pick != text:
+            out[i] = dataclasses.replace(ln, text=pick, words=(Word(pick, ln.region, ln.conf),))
+    return out
 
 
 def group_blocks(lines: Sequence[TextLine]) -> list[TextLine]:
@@ -304,7 +392,7 @@ class ScreenReader:
         self.stats = ReadStats(full=windows == [screen])
         lines = self._reread(gray, list(frames_set), windows) if windows else self._raw
         self._gray, self._frames, self._raw = gray, frames_set, lines
-        return group_blocks(lines)
+        return group_blocks(_drop_symbols(_settle_twins(lines), frames_set))
 
     def _reread(self, gray: np.ndarray, frames: list[tuple[Region, Region | None]],
                 windows: list[Region]) -> list[TextLine]:
@@ -337,25 +425,40 @@ class ScreenReader:
         return keep + self._ocr(gray, segs)
 
     def _ocr(self, gray: np.ndarray, segs: list[Segment]) -> list[TextLine]:
-        jobs: list[tuple[Region, float, bytes]] = []
+        jobs: list[tuple[Region, float, bytes, bool]] = []
         todo: dict[bytes, np.ndarray] = {}
+        plain: dict[bytes, list[_Words]] = {}
         for seg in segs:
             for line, m in zip(seg.lines, seg.masks, strict=True):
                 g = line.slice(gray)
                 key = hashlib.blake2b(g.tobytes() + m.tobytes() + str(g.shape).encode(),
                                       digest_size=16).digest()
-                jobs.append((line, page_scale(line.h), key))
-                if key not in self._cache and key not in todo:
-                    todo[key] = make_page(g, m)
+                scale = page_scale(line.h)
+                # One glyph is not much wider than high, unless it is a dash.
+                ink = glyph_ink(g, m) if line.w <= 2 * line.h or line.area <= 256 else None
+                lone = ink is not None and ink_columns(ink) == 1
+                jobs.append((line, scale, key, lone))
+                if key in self._cache or key in todo or key in plain:
+                    continue
+                shape = plain_glyph(ink) if ink is not None and lone else None
+                if shape is not None:  # dots and bars: known from their shape, not read
+                    plain[key] = [(shape, (PAD, PAD, round(line.w * scale), round(line.h * scale)), 90.0)]
+                    continue
+                todo[key] = make_page(g, m)
+                if lone:  # also larger: a lone glyph's reading swings with its size
+                    todo[key + b"+"] = make_page(g, m, ALT_SCALE * scale)
         found = dict(zip(todo, self.pool.read(list(todo.values())), strict=True))
+        for key in [k for k in found if k + b"+" in found]:
+            found[key] = _likelier(found[key], _rescaled(found.pop(key + b"+"), 1 / ALT_SCALE))
+        found |= plain
         self.stats.pages += len(todo)
-        self.stats.cached += len(jobs) - len(todo)
+        self.stats.cached += len(jobs) - len(found)
         out = []
-        for box, scale, key in jobs:
+        for box, scale, key, lone in jobs:
             words = found[key] if key in found else self._cache[key]
             self._cache[key] = words
             self._cache.move_to_end(key)
-            line = _line_from(words, box, scale)
+            line = _line_from(words, box, scale, lone)
             if line is not None:
                 out.append(line)
         while len(self._cache) > self.cache_size:

@@ -3,8 +3,9 @@ for Tesseract (see ocr.py for why the screen is read line by line).
 
 Text lines are found from the image gradient: glyph-sized connected components
 joined along the line, skipping the frames of detected controls so a field's
-border is not read as "|". A line's page holds only its glyph pixels on a plain
-background, dark on light, upscaled when small.
+border is not read as "|". Tiny parts stacked in a column (the bars of "=",
+the dots of "÷") are one glyph. A line's page holds only its glyph pixels on a
+plain background, dark on light, upscaled when small.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ JOIN_X, JOIN_Y = 5, 3  # glyphs closer than this are one word (letters, an i's d
 WORD_GAP = 0.75  # words closer than this many line heights are one line
 PAD = 6  # background around each page, as Tesseract likes a margin
 SMALL_LINE = 14  # lines lower than this (fonts up to ~12 px) are upscaled 2x before reading
+TINY = 5  # ink lower than this is no line of its own: the bars of "=", the dots and bar of "÷"
 
 # --- 1. segmentation ---------------------------------------------------------------
 
@@ -70,7 +72,7 @@ def glyph_components(bw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _row_runs(rows: np.ndarray) -> list[list[int]]:
     """[start, end) of the runs of rows with ink; small runs (the dot of an i, an
-    accent) are joined to their neighbour."""
+    accent, a bar of "=") are joined to their neighbour."""
     runs: list[list[int]] = []
     for y in np.nonzero(rows)[0]:
         if runs and runs[-1][1] == y:
@@ -79,10 +81,10 @@ def _row_runs(rows: np.ndarray) -> list[list[int]]:
             runs.append([int(y), int(y) + 1])
     if len(runs) <= 1:
         return runs
-    tallest = max(b - a for a, b in runs)
+    small_h = max(0.4 * max(b - a for a, b in runs), TINY)
     merged: list[list[int]] = []
     for run in runs:
-        small = run[1] - run[0] < 0.4 * tallest or (merged and merged[-1][1] - merged[-1][0] < 0.4 * tallest)
+        small = run[1] - run[0] < small_h or (merged and merged[-1][1] - merged[-1][0] < small_h)
         if merged and small and run[0] - merged[-1][1] <= 3:
             merged[-1][1] = run[1]
         else:
@@ -106,6 +108,33 @@ def _words(glyphs: np.ndarray) -> list[tuple[Region, np.ndarray]]:
                 c0, c1 = int(cols[0]), int(cols[-1]) + 1
                 out.append((Region(x + c0, y + a, c1 - c0, b - a), part[:, c0:c1]))
     return out
+
+
+def _stack(words: list[tuple[Region, np.ndarray]]) -> list[tuple[Region, np.ndarray]]:
+    """Tiny words in a column, further apart than a letter's parts (the bars of a large
+    "=", the dots of ":" and "÷"), are one glyph."""
+    tiny = [(r, m) for r, m in words if r.h < TINY]
+    if len(tiny) < 2:
+        return words
+    out = [(r, m) for r, m in words if r.h >= TINY]
+    i = 0
+    while i < len(tiny):
+        a, ma = tiny[i]
+        j = next((j for j, (b, _) in enumerate(tiny) if j != i
+                  and min(a.right, b.right) - max(a.x, b.x) >= 0.5 * min(a.w, b.w)
+                  and 0 <= max(a.y, b.y) - min(a.bottom, b.bottom) <= TINY), None)
+        if j is None:
+            i += 1
+            continue
+        b, mb = tiny[j]
+        box = a.union(b)
+        mask = np.zeros((box.h, box.w), bool)
+        for r, m in ((a, ma), (b, mb)):
+            mask[r.y - box.y:r.bottom - box.y, r.x - box.x:r.right - box.x] |= m > 0
+        tiny[i] = (box, mask)  # a stack of tiny parts may take more of them, however tall
+        del tiny[j]
+        i = 0 if j < i else i
+    return out + tiny
 
 
 def word_gap(h: int) -> int:
@@ -151,8 +180,10 @@ def _lines(words: list[tuple[Region, np.ndarray]], shape: tuple[int, int]) -> li
 
 
 def line_margin(line: Region) -> tuple[int, int]:
-    """How far from a line other glyphs could still join it (x, y)."""
-    return max(JOIN_X, word_gap(line.h)) + 1, JOIN_Y + 1
+    """How far from a line other glyphs could still join it (x, y). A glyph-sized line
+    may be part of a stack (see _stack): its parts are further apart."""
+    stack = line.w <= 4 * TINY and line.h <= 4 * TINY
+    return max(JOIN_X, word_gap(line.h)) + 1, max(JOIN_Y, TINY if stack else 0) + 1
 
 
 @dataclass
@@ -191,7 +222,7 @@ def segment(gray: np.ndarray, frames: Sequence[tuple[Region, Region | None]],
             grow = grow.union(Region(int(x) + win.x, int(y) + win.y, int(w), int(h)).expand(
                 word_gap(MAX_GLYPH_H), JOIN_Y + 1, within=screen))
     lines, masks = [], []
-    for box, mask in sorted(_lines(_words(glyphs), glyphs.shape), key=lambda lm: lm[0]):
+    for box, mask in sorted(_lines(_stack(_words(glyphs)), glyphs.shape), key=lambda lm: lm[0]):
         line = box.offset(win.x, win.y)
         mx, my = line_margin(line)
         if ((open_l and line.x - win.x < mx) or (open_r and win.right - line.right < mx)
@@ -210,17 +241,72 @@ def page_scale(height: int) -> float:
     return 2.0 if height < SMALL_LINE else 1.0
 
 
-def make_page(gray: np.ndarray, glyphs: np.ndarray) -> np.ndarray:
-    """One line's page: its letter pixels on a plain background, dark on light,
-    with a margin, upscaled when small (by page_scale)."""
-    near = cv2.dilate(glyphs, np.ones((3, 3), np.uint8)) > 0  # keep the anti-aliased rims
+def _background(gray: np.ndarray, near: np.ndarray) -> int:
     back = gray[~near]
-    bg = int(np.median(back)) if back.size else 255
+    if back.size:
+        return int(np.median(back))
+    rim = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])  # all glyph: its edge pixels
+    return int(np.median(rim)) if rim.size else 255
+
+
+def make_page(gray: np.ndarray, glyphs: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """One line's page: its letter pixels on a plain background, dark on light,
+    with a margin, upscaled when small (by page_scale, unless `scale` is given)."""
+    near = cv2.dilate(glyphs, np.ones((3, 3), np.uint8)) > 0  # keep the anti-aliased rims
+    bg = _background(gray, near)
     ink = gray[glyphs > 0]
     page = np.where(near, gray, np.uint8(bg)).astype(np.uint8)
     if ink.size and float(ink.mean()) > bg:  # light text on a dark background
         page, bg = 255 - page, 255 - bg
-    scale = page_scale(page.shape[0])
+    scale = scale or page_scale(page.shape[0])
     if scale != 1.0:
         page = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     return cv2.copyMakeBorder(page, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=bg)
+
+
+# --- 3. lone glyphs ---------------------------------------------------------------------
+# Tesseract reads a line as a whole: alone, a glyph has no baseline or x-height to go
+# by, so "." comes back empty, "=" as "-", "C" as "c" or "Cc". What is known of its
+# shape from the pixels helps.
+
+
+def glyph_ink(gray: np.ndarray, glyphs: np.ndarray) -> np.ndarray:
+    """A line's ink (0/1): the pixels nearer its text's colour than its background's."""
+    near = cv2.dilate(glyphs, np.ones((3, 3), np.uint8)) > 0
+    diff = np.abs(gray.astype(np.int16) - _background(gray, near))
+    peak = int(diff[near].max()) if near.any() else 0
+    if peak < GRAD_MIN:
+        return np.zeros(gray.shape, np.uint8)
+    return (near & (2 * diff > peak)).astype(np.uint8)
+
+
+def ink_columns(ink: np.ndarray) -> int:
+    """How many runs of columns have ink: 1 for a lone glyph (letters are set apart)."""
+    cols = ink.any(axis=0).astype(np.int8)
+    return int(np.count_nonzero(np.diff(np.concatenate([[0], cols])) == 1))
+
+
+def plain_glyph(ink: np.ndarray) -> str | None:
+    """A lone glyph made only of solid dots and bars, which OCR reads badly alone:
+    ".", "-", "=", ":" or "÷" by how they are stacked; None for anything else."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    parts = sorted((tuple(int(v) for v in row) for row in stats[1:n]), key=lambda p: p[1])
+    if not 1 <= len(parts) <= 3 or ink_columns(ink) != 1:
+        return None
+    kinds = []
+    for _, _, w, h, area in parts:
+        # A dot is round (3 pixels across: a plus sign's shape), a bar solid; anything
+        # else is a letter's stroke.
+        side = max(w, h)
+        if side <= 6 and w < 2 * h and h <= 2 * w and area >= (0.5 if side <= 3 else 0.75) * w * h:
+            kinds.append(".")
+        elif h <= 4 and w >= 2 * h and area >= 0.85 * w * h:  # long ones are rules, dropped already
+            kinds.append("-")
+        else:
+            return None
+    shape = "".join(kinds)
+    if shape == "--" and min(p[2] for p in parts) >= 0.7 * max(p[2] for p in parts):
+        return "="
+    if shape == ".-." and parts[1][2] >= 2 * max(parts[0][2], parts[2][2]):
+        return "÷"
+    return {".": ".", "-": "-", "..": ":"}.get(shape)
