@@ -50,6 +50,22 @@ if ! command -v tesseract >/dev/null || ! command -v Xvfb >/dev/null; then
   fi
 fi
 
+# Desktop mode reads programs' accessibility trees (AT-SPI) over a D-Bus session bus; the
+# tests drive GTK programs that publish theirs (mousepad, galculator) and one X toolkit
+# program that publishes none (xcalc).
+if ! command -v dbus-daemon >/dev/null || [ ! -x /usr/libexec/at-spi-bus-launcher ]; then
+  if is_root_debian; then
+    echo "operator: installing at-spi2-core, dbus (desktop accessibility) ..." >&2
+    apt_install at-spi2-core dbus
+  else
+    echo "operator: desktop mode reads accessibility trees with at-spi2-core and dbus (apt-get install at-spi2-core dbus)" >&2
+  fi
+fi
+if [ "${1:-}" = "--test" ] && is_root_debian && \
+   { ! command -v mousepad >/dev/null || ! command -v galculator >/dev/null || ! command -v xcalc >/dev/null; }; then
+  apt_install mousepad galculator x11-apps
+fi
+
 # The Ray test runs its cluster in a network namespace with only loopback up.
 if [ "${1:-}" = "--test" ] && ! command -v ip >/dev/null && is_root_debian; then
   apt_install iproute2

@@ -33,6 +33,7 @@ from operator_agent.types import (
     MoveMouse,
     Navigate,
     Observation,
+    OpenApp,
     Press,
     Scroll,
     Select,
@@ -74,6 +75,7 @@ async def test_environments_declare_what_their_executors_perform(context, page) 
     # The desktop has no address bar, history or file input of its own; it types at a point.
     assert {"navigate", "back", "close_tab", "upload"}.isdisjoint(performed_in("desktop"))
     assert "type_at" in performed_in("desktop")
+    assert "open_app" in performed_in("desktop") and "open_app" not in performed_in("browser")  # no programs
 
 
 def test_the_gate_classes_what_changes_something() -> None:
@@ -86,6 +88,7 @@ def test_the_gate_classes_what_changes_something() -> None:
     assert gate_class(MoveMouse(x=1, y=1)) == gate_class(Scroll(x=1, y=1)) == "looks"
     assert gate_class(Navigate(url="https://a.test/")) == "navigates"
     assert {capability(n).gate for n in ("done", "ask_user")} == {"speaks"}
+    assert gate_class(OpenApp(app="mousepad")) == "launches"  # starting a program: its own class
 
 
 def test_the_catalog_lists_only_what_the_environment_performs() -> None:

@@ -36,6 +36,7 @@ from .types import (
     Drag,
     MoveMouse,
     Navigate,
+    OpenApp,
     Press,
     Scroll,
     Select,
@@ -56,7 +57,9 @@ from .types import (
 #   speaks     talks to the person (ask_user, done): a secret placeholder is shown as
 #              written, never filled in
 #   delegates  runs other actions (use_skill): each replayed step passes the gate itself
-GateClass = Literal["changes", "navigates", "looks", "speaks", "delegates"]
+#   launches   starts a program on the computer (open_app): allowed only for programs the policy
+#              allows ([desktop] allow_apps), else asked; the file it opens is checked too
+GateClass = Literal["changes", "navigates", "looks", "speaks", "delegates", "launches"]
 GATE_CLASSES: tuple[GateClass, ...] = typing.get_args(GateClass)
 
 Performer = Literal["browser", "desktop", "loop", "planner"]
@@ -127,6 +130,7 @@ REGISTRY: dict[str, Capability] = {c.name: c for c in (
     _entry(ClickAt, "changes", *_BOTH),
     _entry(Drag, "changes", *_BOTH),
     _entry(TypeAt, "changes", *_BOTH),
+    _entry(OpenApp, "launches", "desktop"),  # a browser has no programs to start
     _entry(UseSkill, "delegates", "planner"),
 )}
 

@@ -48,6 +48,7 @@ from .types import (
     Done,
     Navigate,
     Observation,
+    OpenApp,
     RunResult,
     Screenshot,
     ScreenshotMode,
@@ -69,8 +70,9 @@ if TYPE_CHECKING:
 # URLs a page can arrive at by itself; desktop:// observations are not navigations.
 _ARRIVAL_SCHEMES = ("http:", "https:", "file:", "data:", "javascript:", "blob:")
 
-# After these the page (or tab) is another one: indexes of the old observation are stale.
-_PAGE_CHANGING = (Navigate, Back, SwitchTab, CloseTab)
+# After these the page (or tab) is another one: indexes of the old observation are stale
+# (a program started on the desktop puts a new window over the old ones).
+_PAGE_CHANGING = (Navigate, Back, SwitchTab, CloseTab, OpenApp)
 
 
 @dataclass(kw_only=True)

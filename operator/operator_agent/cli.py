@@ -212,6 +212,14 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
     # Whether counts would be exact, without loading the tokenizer: nothing is counted here.
     exact = tokenizer_available()
     console.print(f"[green]✓[/] token counts: {'tiktoken' if exact else 'estimated (no tiktoken cache)'}")
+    from .headless import accessibility_missing
+
+    missing = accessibility_missing()
+    if missing:
+        console.print(f"[yellow]-[/] desktop accessibility trees: missing {missing}; the desktop "
+                      "is read with OCR alone")
+    else:
+        console.print("[green]✓[/] desktop accessibility trees: at-spi2-core, dbus and dbus-fast")
     try:
         cfg = ModelConfig.resolve()
         console.print(f"[green]✓[/] model: {cfg.model} at {cfg.base_url or 'the OpenAI API'}")

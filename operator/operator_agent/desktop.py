@@ -17,16 +17,10 @@ or types into, focused or not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import json
 import os
-import select
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,8 +29,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .executors.desktop import DesktopExecutor, SettleOptions
-from .perception.controls import Item, find_controls, find_template, merge, to_elements
-from .perception.ocr import OcrError, ScreenReader, TesseractPool, check_tesseract
+from .headless import SessionBus, Xvfb, accessibility_missing  # noqa: F401 - Xvfb: where callers found it
+from .perception.accessible import mask_covered, tree_items, window_under
+from .perception.atspi import Accessibility, AccessibilityUnavailable
+from .perception.controls import Control, Item, find_controls, find_template, merge, to_elements
+from .perception.ocr import OcrError, ScreenReader, TesseractPool, TextLine, check_tesseract
 from .perception.screen import (
     Region,
     ScreenCapture,
@@ -69,8 +66,11 @@ class DesktopPerceiver:
 
     def __init__(self, display: str, *, monitor: int = 1, region: Region | None = None,
                  icons: Mapping[str, str | Path | np.ndarray] | None = None,
-                 reader: ScreenReader | None = None) -> None:
+                 reader: ScreenReader | None = None, tree: Accessibility | None = None) -> None:
         self.display = display
+        self.tree = tree  # None: the screen is read with OCR alone
+        self.session_bus = ""  # the D-Bus session programs started here are given
+        self.tree_error = ""
         self.capture = ScreenCapture(display, monitor=monitor, region=region)
         self.window_list = WindowList(display)
         self.reader = reader or ScreenReader(pool=TesseractPool())
@@ -80,6 +80,11 @@ class DesktopPerceiver:
 
     def grab(self) -> np.ndarray:
         return self.capture.grab()
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        """Where the grabbed area's top left is on the screen."""
+        return self.capture.origin
 
     def windows(self) -> list[Window]:
         return self.window_list.windows()
@@ -96,11 +101,14 @@ class DesktopPerceiver:
     def observe(self, *, screenshot: Screenshot = False) -> Observation:
         image = self.capture.grab()
         gray = to_gray(image)
-        controls = find_controls(gray)
-        lines = self.reader.read(gray, [f for c in controls for f in c.frames()])
-        items = merge(controls, lines) + self._icons(gray)
         ox, oy = self.capture.origin
         wins = self.windows()
+        # The tree names what programs publish; OCR reads the rest (X toolkits, canvases).
+        from_tree, covered, drawn = self._from_tree(wins)
+        seen = mask_covered(gray, wins, covered, drawn, (ox, oy))
+        controls = find_controls(seen)
+        lines = self.reader.read(seen, [f for c in controls for f in c.frames()])
+        items = from_tree + merge_by_window(controls, lines, wins, (ox, oy)) + self._icons(gray)
         focused = next((w for w in wins if w.focused), None)
         title = focused.title if focused else ""
         groups = _by_window(items, wins, (ox, oy))
@@ -137,6 +145,23 @@ class DesktopPerceiver:
                 el.frame = frame
                 el.attributes["window"] = str(home.id) if home else "0"
 
+    def _from_tree(self, wins: Sequence[Window]) -> tuple[list[Item], set[int], list[Region]]:
+        """The accessibility tree's visible elements (in the capture's pixels), the windows
+        they cover and the drawn areas in those; nothing when the tree cannot be read now."""
+        if self.tree is None:
+            return [], set(), []
+        try:
+            tops = self.tree.windows()
+        except Exception as exc:  # a bus that went away, a program that hangs: OCR reads all
+            self.tree_error = f"the accessibility tree could not be read ({exc or type(exc).__name__})"
+            return [], set(), []
+        self.tree_error = ""
+        items, covered, drawn = tree_items(tops, wins, self.capture.area)
+        ox, oy = self.capture.origin
+        for it in items:
+            it.region = it.region.offset(-ox, -oy)
+        return items, covered, drawn
+
     def _icons(self, gray: np.ndarray) -> list[Item]:
         out = []
         for name, template in self.icons.items():
@@ -145,10 +170,33 @@ class DesktopPerceiver:
         return out
 
     def close(self) -> None:
+        if self.tree is not None:
+            self.tree.close()
         self.reader.close()
         self.reader.pool.close()
         self.capture.close()
         self.window_list.close()
+
+
+def merge_by_window(controls: Sequence[Control], lines: Sequence[TextLine], windows: Sequence[Window],
+                     origin: tuple[int, int]) -> list[Item]:
+    """OCR's controls named from the text around them, window by window: a label in one
+    window never names a control in another."""
+    def home(region: Region) -> int:
+        cx, cy = region.center
+        w = window_under(windows, cx + origin[0], cy + origin[1])
+        return w.id if w is not None else 0
+
+    by_controls: dict[int, list[Control]] = {}
+    by_lines: dict[int, list[TextLine]] = {}
+    for c in controls:
+        by_controls.setdefault(home(c.outer), []).append(c)
+    for ln in lines:
+        by_lines.setdefault(home(ln.region), []).append(ln)
+    out: list[Item] = []
+    for wid in sorted(set(by_controls) | set(by_lines)):
+        out += merge(by_controls.get(wid, []), by_lines.get(wid, []))
+    return out
 
 
 def _by_window(items: Sequence[Item], windows: Sequence[Window],
@@ -238,17 +286,29 @@ class DesktopSession:
     def __init__(self, display: str | None = None, *, monitor: int = 1, region: Region | None = None,
                  icons: Mapping[str, str | Path | np.ndarray] | None = None,
                  settle: SettleOptions | None = None, vault: Any = None,
-                 ocr_workers: int | None = None) -> None:
+                 ocr_workers: int | None = None, accessibility: bool = True,
+                 session_bus: str | None = None) -> None:
         self.display = display or os.environ.get("DISPLAY", "")
         if not self.display:
             raise ConfigError(f"no X display (DISPLAY is not set): {XVFB_HINT}")
+        # The session bus programs started here are given (see the open_app action).
+        self.session_bus = session_bus or os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
+        tree, self.accessibility = None, "off (asked for OCR only)"
+        if accessibility:
+            try:
+                tree = Accessibility.connect(self.display, session_bus=self.session_bus or None)
+                self.accessibility = "on"
+            except AccessibilityUnavailable as exc:
+                self.accessibility = f"off: {exc}; the screen is read with OCR alone"
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desktop")
         reader = ScreenReader(pool=TesseractPool(workers=ocr_workers))
         self.perceiver: DesktopPerceiver = self._thread.submit(
             DesktopPerceiver, self.display, monitor=monitor, region=region, icons=icons,
-            reader=reader).result()
+            reader=reader, tree=tree).result()
+        self.perceiver.session_bus = self.session_bus  # programs opened here join it
         self.executor = DesktopExecutor(self.perceiver, settle=settle, vault=vault)
         self.actions = DesktopExecutor.actions  # what the planner may offer the model here
+        self.own_bus: SessionBus | None = None  # a session bus started for this session, stopped with it
         self._closed = False
 
     def use_vault(self, vault: Any) -> None:
@@ -284,6 +344,8 @@ class DesktopSession:
         self._closed = True
         self._thread.submit(self.perceiver.close).result()
         self._thread.shutdown(wait=True)
+        if self.own_bus is not None:
+            self.own_bus.stop()
 
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.close)
@@ -324,89 +386,19 @@ def open_desktop_session(display: str | None = None, **options: Any) -> DesktopS
         check_tesseract()
     except OcrError as exc:
         raise ConfigError(str(exc)) from exc
-    return DesktopSession(display, **options)
+    bus = None
+    if "session_bus" not in options and not os.environ.get("DBUS_SESSION_BUS_ADDRESS") \
+            and not accessibility_missing():
+        # No session here (a bare Xvfb): a bus of our own, so the programs the agent opens
+        # publish their accessibility trees on it.
+        bus = SessionBus(display)
+        options["session_bus"] = bus.start()
+    try:
+        session = DesktopSession(display, **options)
+    except BaseException:
+        if bus is not None:
+            bus.stop()
+        raise
+    session.own_bus = bus
+    return session
 
-
-# --- a virtual display ------------------------------------------------------------------------
-
-
-class Xvfb:
-    """A private virtual X display: `with Xvfb(1920, 1080) as display: ...`.
-
-    Xvfb picks a free display number itself and reports it on a pipe once it
-    accepts connections (-displayfd), so there is no guessing and no sleeping.
-    """
-
-    def __init__(self, width: int = 1280, height: int = 800, depth: int = 24, *,
-                 timeout: float = 15.0) -> None:
-        self.size = (width, height, depth)
-        self.timeout = timeout
-        self.display = ""
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log: Any = None
-
-    def start(self) -> str:
-        binary = shutil.which("Xvfb")
-        if binary is None:
-            raise ConfigError("Xvfb is not installed: apt-get install xvfb")
-        w, h, d = self.size
-        read_fd, write_fd = os.pipe()
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - Xvfb writes to it as long as it runs
-        try:
-            self.proc = subprocess.Popen(
-                [binary, "-displayfd", str(write_fd), "-screen", "0", f"{w}x{h}x{d}",
-                 "-nolisten", "tcp", "-noreset"],
-                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
-        finally:
-            os.close(write_fd)
-        try:
-            self.display = ":" + self._read_number(read_fd)
-        except BaseException:
-            self.stop()
-            raise
-        finally:
-            os.close(read_fd)
-        return self.display
-
-    def _read_number(self, fd: int) -> str:
-        deadline = time.monotonic() + self.timeout
-        got = b""
-        while not got.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise ConfigError(f"Xvfb did not start within {self.timeout:g}s")
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, 64)
-            if not chunk:  # Xvfb exited before reporting a display
-                raise ConfigError(f"Xvfb failed to start: {self._tail()}")
-            got += chunk
-        return got.decode().strip()
-
-    def _tail(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.seek(0)
-        lines = self._log.read().decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines else "no message"
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        if self._log is not None:
-            with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
-
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

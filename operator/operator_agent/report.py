@@ -30,6 +30,7 @@ from .types import (
     CloseTab,
     Done,
     Navigate,
+    OpenApp,
     Press,
     Scroll,
     Select,
@@ -123,6 +124,9 @@ def describe_action(action: Action, result: ActionResult | None = None) -> str:
             return "close tab" + (f" {action.tab}" if action.tab is not None else "")
         case Wait():
             return f"wait {action.seconds:g}s"
+        case OpenApp():
+            with_file = f' with "{_clip(action.file)}"' if action.file else ""
+            return f'open the program "{_clip(action.app)}"{with_file}'
         case AskUser():
             return f'ask the user: "{_clip(action.question, 200)}"'
         case Done():

@@ -202,6 +202,7 @@ async def run_task(args: argparse.Namespace) -> int:
         from .desktop import open_desktop_session
 
         session = open_desktop_session(args.display)  # ConfigError says how to run under Xvfb
+        print(f"operator: desktop accessibility tree {session.accessibility}", file=sys.stderr)
         async with session as env:
             return await _run_agent(args, args.task, None, desktop_planner(make_planner, env),
                                     environment=env)

@@ -271,6 +271,17 @@ class TypeAt(_Model):
     submit: bool = False
 
 
+class OpenApp(_Model):
+    """Start a program on the computer, by its name as installed (its command, e.g. "mousepad",
+    or its menu name, e.g. "Galculator"), and optionally open a file with it; its first window
+    then shows on the screen. The person is asked first unless they allowed that program."""
+
+    action: Literal["open_app"] = "open_app"
+    app: str = Field(description='The program: its command ("mousepad") or its menu name ("Text Editor").')
+    file: str | None = Field(default=None, description="A file to open with it: an absolute path or "
+                             "~/...; a relative one is taken from the home folder. Null for none.")
+
+
 class UseSkill(_Model):
     """Run a taught skill (from the SKILLS list in the task) with these parameter values; its
     steps are replayed for you, each checked by the permission layer, then you see the page again."""
@@ -282,7 +293,7 @@ class UseSkill(_Model):
 
 Action = Annotated[
     Click | Type | Select | Press | Scroll | Navigate | Back | SwitchTab | CloseTab
-    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | TypeAt | UseSkill,
+    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | TypeAt | OpenApp | UseSkill,
     Field(discriminator="action"),
 ]
 

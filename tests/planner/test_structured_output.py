@@ -9,7 +9,7 @@ import json
 import pytest
 from planner_wire import CLICK, CLICKED, OBS, PlannerFactory, forced, json_schema, system, tool, turns
 
-from operator_agent.actions import performed_in
+from operator_agent.actions import decision_model, performed_in
 from operator_agent.planner.schema import strict_model_schema
 from operator_agent.types import Click, Decision, Done, Scroll, UseSkill, Verification
 from operator_bench.testing.fake_openai import FakeOpenAIServer, Fault, Reply
@@ -49,12 +49,14 @@ async def test_the_schema_offers_only_what_the_environment_performs(
     assert out.decision.actions == CLICKED and out.usage.repairs == 1
     assert type(out.decision) is Decision  # the loop gets the one Decision type back
     sent = json.dumps(json_schema(server.requests[0]))
-    assert '"click_at"' in sent and '"type_at"' in sent and '"done"' in sent
+    assert '"click_at"' in sent and '"type_at"' in sent and '"done"' in sent and '"open_app"' in sent
     assert '"navigate"' not in sent and '"upload"' not in sent and '"close_tab"' not in sent
     assert "'navigate'" in turns(server.requests[1])[-1][1]  # the model is told what was wrong
-    # In a browser every action is offered: the whole Decision schema.
+    # In a browser every action but the desktop's own (open_app: it has no programs to start).
     await planner.decide("t", OBS.model_copy(update={"actions": sorted(performed_in("browser"))}), [])
-    assert json_schema(server.requests[2])["schema"] == strict_model_schema(Decision)
+    browser = json_schema(server.requests[2])["schema"]
+    assert browser == strict_model_schema(decision_model(performed_in("browser")))
+    assert '"open_app"' not in json.dumps(browser) and '"navigate"' in json.dumps(browser)
 
 
 @pytest.mark.parametrize("quirk", [{"structured_outputs": False}, {"strict": False}],

@@ -19,13 +19,13 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..actions import performed_in
+from ..perception.atspi import Ref
 from ..perception.screen import Window, app_windows, desktop_url, same_screen
 from ..permissions.detectors import windows as targets
 from ..permissions.placeholders import has_placeholder
@@ -39,6 +39,7 @@ from ..types import (
     Element,
     Navigate,
     Observation,
+    OpenApp,
     Press,
     Screenshot,
     Scroll,
@@ -50,9 +51,13 @@ from ..types import (
     held_keys,
     held_note,
 )
+from .desktop_settle import Before, SettleOptions, Settler
+from .launch import open_app
 
 if TYPE_CHECKING:
     import numpy as np
+
+T = TypeVar("T")
 
 
 class FailSafeStop(PersonStopped):
@@ -75,17 +80,6 @@ class Screen(Protocol):
     def window_at(self, x: float, y: float) -> Window | None: ...
 
     def key_window(self) -> Window | None: ...
-
-
-@dataclass(kw_only=True)
-class SettleOptions:
-    """How the executor waits for the screen after an action (seconds, pixels)."""
-
-    delay: float = 0.05  # before the first screenshot: let the program start reacting
-    interval: float = 0.05  # between the screenshots compared
-    cap: float = 3.0  # an animation never settles: give up after this long
-    tolerance: int = 64  # changed pixels still counted as equal (a blinking caret)
-    pause: float = 0.1  # pyautogui.PAUSE: after each call, so a person can reach a corner
 
 
 # Key names as the model writes them (browser-style) -> pyautogui's names.
@@ -126,7 +120,7 @@ def load_pyautogui(display: str) -> ModuleType:
     sessions on two displays may alternate, not act at the same time.
     """
     x11 = sys.modules.get("pyautogui._pyautogui_x11")
-    if x11 is not None and x11._display.get_display_name() == display:
+    if x11 is not None and x11._display.get_display_name() == display and _alive(x11._display):
         return sys.modules["pyautogui"]
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = display
@@ -134,7 +128,7 @@ def load_pyautogui(display: str) -> ModuleType:
         import pyautogui
 
         x11 = sys.modules.get("pyautogui._pyautogui_x11")
-        if x11 is not None and x11._display.get_display_name() != display:
+        if x11 is not None and (x11._display.get_display_name() != display or not _alive(x11._display)):
             importlib.reload(x11)  # new connection and keymap, same module object pyautogui holds
     finally:
         if old is None:
@@ -145,6 +139,16 @@ def load_pyautogui(display: str) -> ModuleType:
     pyautogui.FAILSAFE = True
     pyautogui.FAILSAFE_POINTS[:] = [(0, 0), (0, h - 1), (w - 1, 0), (w - 1, h - 1)]
     return pyautogui
+
+
+def _alive(connection: Any) -> bool:
+    """The X connection still reaches a server (a display number is reused when a virtual
+    display is stopped and another started)."""
+    try:
+        connection.get_input_focus()
+        return True
+    except Exception:
+        return False
 
 
 _MODIFIER_KEYS = {"Shift": "shift", "Control": "ctrl", "Alt": "alt", "Meta": "win"}  # -> pyautogui
@@ -163,7 +167,9 @@ class DesktopExecutor:
     def __init__(self, screen: Screen, *, settle: SettleOptions | None = None, vault: Any = None) -> None:
         self.screen = screen
         self.options = settle or SettleOptions()
+        self.settler = Settler(screen, self.options)
         self.vault = vault  # {{secret:NAME}} becomes a value only here, for windows it is bound to
+        self._handed_over = False  # this action went through the accessibility tree
 
     @property
     def gui(self) -> ModuleType:
@@ -176,6 +182,8 @@ class DesktopExecutor:
     def perform(self, action: Action | Any, observation: Observation) -> ActionResult:
         index = getattr(action, "index", None)
         target = observation.element(index) if isinstance(index, int) else None
+        before = self.before()
+        self._handed_over = False
         try:
             detail = self._dispatch(action, observation)
         except ActionError as exc:
@@ -185,22 +193,17 @@ class DesktopExecutor:
                 raise FailSafeStop("the mouse was moved into a screen corner: pyautogui's fail-safe "
                                    "stopped the run") from exc
             raise
-        self.settle()
+        before.deferred = self._handed_over
+        self.settle(before)
         return ActionResult(ok=True, detail=detail, target=target)
 
-    def settle(self) -> bool:
-        """Wait for two equal screenshots in a row (True), or the cap (False)."""
-        o = self.options
-        deadline = time.monotonic() + o.cap
-        time.sleep(o.delay)
-        prev = self.screen.grab()
-        while time.monotonic() < deadline:
-            time.sleep(o.interval)
-            cur = self.screen.grab()
-            if same_screen(prev, cur, tolerance=o.tolerance):
-                return True
-            prev = cur
-        return False
+    def before(self) -> Before:
+        """The screen now, to settle against after an action."""
+        return self.settler.before()
+
+    def settle(self, before: Before | None = None) -> bool:
+        """Wait until the action's effects are on the screen (desktop_settle.py); False at the cap."""
+        return self.settler.settle(before)
 
     # --- dispatch ---------------------------------------------------------------------
 
@@ -210,6 +213,11 @@ class DesktopExecutor:
             case Click():
                 x, y = self._point(obs, action.index)
                 self._aim(obs, x, y, index=action.index)
+                # The element's own action (press, open a menu): nothing drawn over it takes it.
+                plain = not action.double and action.button == "left"
+                done = plain and self._through_tree(obs, action.index, lambda tree, ref: tree.act(ref))
+                if done:
+                    return f"clicked [{action.index}] ({done}, through the accessibility tree)"
                 g.click(x, y, clicks=2 if action.double else 1, interval=0.05, button=action.button)
                 return f"{'double-' if action.double else ''}clicked [{action.index}]"
             case Type():
@@ -230,9 +238,11 @@ class DesktopExecutor:
                 return self._wait(action.seconds)
             case SwitchTab():
                 return self._switch(action.tab)
+            case OpenApp():
+                return open_app(action, self.screen)
             case Navigate() | Back():
-                raise ActionError("there is no address bar on the desktop: open programs and files "
-                                  "through their windows, menus or icons")
+                raise ActionError("there is no address bar on the desktop: start a program (or open a "
+                                  "file with one) with open_app, or use the windows' own menus")
             case CloseTab():
                 raise ActionError("closing windows directly is not supported: use the window's own "
                                   "close button or menu")
@@ -343,9 +353,36 @@ class DesktopExecutor:
         x, y = self._point(obs, action.index)
         window = self._aim(obs, x, y, index=action.index)  # the field's window, not the focused one
         text = self._substitute(action.text, obs, action.index, window)
-        self._type_into(x, y, window, text, clear=action.clear, submit=action.submit,
-                        secret=has_placeholder(action.text))
+        secret = has_placeholder(action.text)
+        el = obs.element(action.index)
+        editable = el is not None and el.attributes.get("editable") == "text"
+        if action.clear and editable and self._through_tree(
+                obs, action.index, lambda tree, ref: tree.set_text(ref, text)):
+            if action.submit:  # Enter is a key: it goes where the focus is, so to this field
+                self._through_tree(obs, action.index, lambda tree, ref: tree.focus(ref))
+                self._keys_to(window, secret=secret)
+                self.gui.press("enter")
+            return f"typed {len(action.text)} characters into [{action.index}] (the accessibility tree)"
+        self._type_into(x, y, window, text, clear=action.clear, submit=action.submit, secret=secret)
         return f"typed {len(action.text)} characters into [{action.index}]"
+
+    # --- through the accessibility tree --------------------------------------------------
+
+    def _through_tree(self, obs: Observation, index: int, act: Callable[[Any, Ref], T]) -> T | None:
+        """act(tree, object) for an element that came from the accessibility tree; None for
+        any other, or when the tree fails (the object is gone, the program does not answer):
+        the mouse and the keys still can."""
+        tree = getattr(self.screen, "tree", None)
+        el = obs.element(index)
+        text = el.attributes.get("ref", "") if el is not None else ""
+        if tree is None or not text:
+            return None
+        try:
+            done = act(tree, Ref.parse(text))
+        except Exception:
+            return None
+        self._handed_over = self._handed_over or bool(done)
+        return done
 
     def _type_into(self, x: int, y: int, window: Window | None, text: str, *, clear: bool, submit: bool,
                    secret: bool = False) -> None:

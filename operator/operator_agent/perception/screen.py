@@ -211,6 +211,11 @@ class Window:
     region: Region
     popup: bool = False  # override-redirect: menus, drop-down lists, tooltips
     focused: bool = False
+    inner: Region | None = None  # the program's own area, inside a window manager's frame
+
+    @property
+    def content(self) -> Region:
+        return self.inner or self.region
 
 
 class WindowList:
@@ -249,8 +254,12 @@ class WindowList:
                 client = self._client(child)
                 title = self._title(client) or self._title(child)
                 region = Region(geo.x, geo.y, geo.width, geo.height)
+                inner = None
+                if client.id != child.id:  # framed: where the program draws, on the screen
+                    cg = client.get_geometry()
+                    inner = Region(geo.x + cg.x, geo.y + cg.y, cg.width, cg.height)
                 ids = {child.id, client.id}
-                out.append(Window(id=client.id, title=title, region=region,
+                out.append(Window(id=client.id, title=title, region=region, inner=inner,
                                   popup=bool(attrs.override_redirect), focused=bool(active & ids)))
             except XError:  # the window went away while we looked
                 continue

@@ -23,6 +23,10 @@ def add_policy_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ask-domain", action="append", metavar="HOST")
     g.add_argument("--allow-uploads", action="append", metavar="DIR",
                    help="files in this folder may be uploaded without asking (repeatable)")
+    g.add_argument("--allow-app", action="append", metavar="NAME",
+                   help="a program the agent may start on the desktop without asking (repeatable)")
+    g.add_argument("--deny-app", action="append", metavar="NAME",
+                   help="a program the agent must never start (repeatable)")
     g.add_argument("--allow-only", action="store_true", default=None, help="deny every host not allowed")
     g.add_argument("--max-purchase", type=float, metavar="AMOUNT")
     g.add_argument("--max-daily", type=float, metavar="AMOUNT")
@@ -34,6 +38,7 @@ def add_policy_flags(p: argparse.ArgumentParser) -> None:
 def policy_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {"allow_domains": args.allow_domain, "deny_domains": args.deny_domain,
             "ask_domains": args.ask_domain, "allow_uploads": args.allow_uploads,
+            "allow_apps": args.allow_app, "deny_apps": args.deny_app,
             "allow_only": args.allow_only,
             "max_purchase": args.max_purchase, "max_daily": args.max_daily, "currency": args.currency,
             "without_asking": args.without_asking}

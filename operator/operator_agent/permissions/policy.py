@@ -35,7 +35,7 @@ _SCHEMA: dict[str, tuple[str, ...]] = {
     "spending": ("currency", "max_purchase", "max_daily"),
     "payments": ("frame_hosts",),
     "approval": ("without_asking",),
-    "desktop": ("sensitive_windows",),
+    "desktop": ("sensitive_windows", "allow_apps", "deny_apps"),
     "uploads": ("allow_folders",),
 }
 # Windows whose titles look like these ask before the agent acts on them.
@@ -57,6 +57,9 @@ class Policy:
     without_asking: frozenset[str] = field(default_factory=frozenset)
     sensitive_windows: tuple[str, ...] = DEFAULT_SENSITIVE_WINDOWS  # title globs, desktop mode
     upload_folders: tuple[Path, ...] = ()  # files in these may be uploaded without asking
+    # Programs open_app may start without asking / never (commands, entry IDs or full paths).
+    allow_apps: tuple[str, ...] = ()
+    deny_apps: tuple[str, ...] = ()
     source: str = "<default>"
 
     # --- loading -----------------------------------------------------------------
@@ -187,6 +190,8 @@ def _from_dict(data: dict[str, Any], source: str) -> Policy:
         sensitive_windows=_globs("[desktop] sensitive_windows", sections["desktop"].get(
             "sensitive_windows", list(DEFAULT_SENSITIVE_WINDOWS))),
         upload_folders=_folders("[uploads] allow_folders", sections["uploads"].get("allow_folders", [])),
+        allow_apps=_apps("[desktop] allow_apps", sections["desktop"].get("allow_apps", [])),
+        deny_apps=_apps("[desktop] deny_apps", sections["desktop"].get("deny_apps", [])),
         source=source,
     )
 
@@ -206,6 +211,26 @@ def _folders(key: str, value: object, *, relative_to: Path | None = None) -> tup
                 raise _Bad(key, 'absolute folders like "~/Documents/to-share"', item)
             folder = relative_to / folder
         out.append(folder)
+    return tuple(dict.fromkeys(out))
+
+
+def _apps(key: str, value: object) -> tuple[str, ...]:
+    """Program names ("mousepad", "org.xfce.mousepad") or absolute paths ("/usr/bin/mousepad",
+    "~" expanded); a relative path would name whatever lies there at the time: refused."""
+    if isinstance(value, str):
+        value = [v for v in value.replace(",", " ").split() if v]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Bad(key, 'a list of programs like ["mousepad", "galculator"]', value)
+    out = []
+    for item in value:
+        name = item.strip()
+        if "/" in name or name.startswith("~"):
+            path = Path(name).expanduser()
+            if not path.is_absolute():
+                raise _Bad(key, 'program names like "mousepad" or absolute paths like "/usr/bin/mousepad"',
+                           item)
+            name = str(path)
+        out.append(name)
     return tuple(dict.fromkeys(out))
 
 
@@ -280,12 +305,14 @@ def _limit(key: str, value: object, currency: str) -> Decimal:
 # --- overrides from flags -------------------------------------------------------------
 
 _LIST_FLAGS = {"allow_domains": "allow", "deny_domains": "deny", "ask_domains": "ask"}
+_APP_FLAGS = ("allow_apps", "deny_apps")
 
 
 def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
     """A copy of `policy` with the run's flags applied. Keys (None values are ignored):
-    allow_domains / deny_domains / ask_domains / allow_uploads (added to the lists),
-    allow_only, categories, currency, max_purchase, max_daily, without_asking (replace).
+    allow_domains / deny_domains / ask_domains / allow_uploads / allow_apps / deny_apps
+    (added to the lists), allow_only, categories, currency, max_purchase, max_daily,
+    without_asking (replace).
     Errors name the flag: `--max-purchase: expected ...`."""
     changes: dict[str, Any] = {}
     currency = policy.currency
@@ -297,6 +324,9 @@ def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
             if key in _LIST_FLAGS:
                 attr = _LIST_FLAGS[key]
                 changes[attr] = (*changes.get(attr, getattr(policy, attr)), *_patterns(flag, _listish(value)))
+            elif key in _APP_FLAGS:
+                changes[key] = tuple(dict.fromkeys((*changes.get(key, getattr(policy, key)),
+                                                    *_apps(flag, _listish(value)))))
             elif key == "allow_uploads":
                 changes["upload_folders"] = (*policy.upload_folders, *_folders(
                     flag, _listish(value), relative_to=Path.cwd()))
@@ -310,8 +340,8 @@ def apply_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
                 currency = changes["currency"] = _currency(flag, value)
             elif key not in ("max_purchase", "max_daily"):
                 raise _Bad(flag, "a known policy override: " + ", ".join(
-                    [*_LIST_FLAGS, "allow_uploads", "allow_only", "categories", "without_asking", "currency",
-                     "max_purchase", "max_daily"]), show=False)
+                    [*_LIST_FLAGS, "allow_uploads", *_APP_FLAGS, "allow_only", "categories", "without_asking",
+                     "currency", "max_purchase", "max_daily"]), show=False)
         for key in ("max_purchase", "max_daily"):
             if overrides.get(key) is not None:
                 changes[key] = _limit("--" + key.replace("_", "-"), overrides[key], currency)

@@ -1,15 +1,17 @@
 """The policy gate: every action is checked here before it reaches a page.
 
 It composes the detectors (navigation, sensitive sites, secrets, payments,
-account changes) into one Verdict. Denials win over questions; questions the
-person pre-approved by kind (policy [approval] without_asking) are answered
-here; in a non-interactive run any other question is a denial. The checks are
-pure Python over the observation; the only I/O is the audit insert (and the
-spending ledger when a purchase is approved).
+account changes, programs started on the desktop) into one Verdict. Denials win
+over questions; questions the person pre-approved by kind (policy [approval]
+without_asking) are answered here; in a non-interactive run any other question
+is a denial. The checks are pure Python over the observation; the only I/O is
+the audit insert (and the spending ledger when a purchase is approved; for a
+program, reading which programs are installed).
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -23,13 +25,14 @@ from ..types import (
     Element,
     Navigate,
     Observation,
+    OpenApp,
     Select,
     Type,
     TypeAt,
     Upload,
     Verdict,
 )
-from . import uploads
+from . import apps, uploads
 from .approvals import (
     ApprovalBook,
     Grant,
@@ -71,6 +74,7 @@ class _Findings:
     needs: list[_Need] = field(default_factory=list)
     # purchase approvals used up if allowed (they then hold the request that pays to them)
     consume: list[tuple[str, payment.PaymentInfo]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why an allowed action is allowed (the audit log)
 
 
 class PolicyGate:
@@ -175,6 +179,8 @@ class PolicyGate:
         self._navigation(action, observation, found)
         if isinstance(action, Upload):
             self._upload(action, found)
+        if gate_class(action) == "launches" and isinstance(action, OpenApp):
+            self._launch(action, observation, found)
         if gate_class(action) == "changes":
             self._page(action, observation, found)
             self._payment(action, observation, found)
@@ -283,6 +289,37 @@ class PolicyGate:
             grant = Grant(key, "upload", f"upload {check.path}")
             found.needs.append(_Need(grant, f"{check.reason}: needs your approval", lines))
 
+    def _launch(self, action: OpenApp, obs: Observation, found: _Findings) -> None:
+        """Starting a program: without asking only one the policy allows; never one it denies,
+        nor with a file where keys or the agent's own files live; else asked (refused with
+        nobody to ask), the approval bound to the exact argv that runs."""
+        if not is_desktop(obs):
+            found.denials.append("programs are started only on the desktop (operator run --desktop)")
+            return
+        if any(has_placeholder(t) for t in action_texts(action)):
+            return  # _secrets refuses it
+        check = apps.check_launch(action, self.policy)
+        program = check.program
+        if check.decision == "deny" or program is None:
+            found.denials.append(check.reason)
+            return
+        if check.decision == "allow":
+            found.notes.append(check.reason)
+            return
+        key = approval_hash("launch", list(program.argv))
+        if not self.interactive and not self.book.is_granted(key):
+            # Short enough for the model to read whole (and tell the person what would allow it).
+            found.denials.append(
+                f"starting {program.describe()} needs your approval, and nobody can give it in this "
+                f"non-interactive run (allow it with --allow-app {program.command} or [desktop] allow_apps "
+                "in the policy)")
+            return
+        file = " with this file" if program.file is not None else ""
+        lines = [apps.opening(program), f"  runs: {shlex.join(program.argv)}", f"  why asked: {check.reason}",
+                 f"  covers: starting it{file} for the rest of this run"]
+        grant = Grant(key, "launch", f"start {program.label}{file}")
+        found.needs.append(_Need(grant, f"{check.reason}: needs your approval", lines))
+
     def _page(self, action: Action, obs: Observation, found: _Findings) -> None:
         """Acting on a page is checked like entering it (it may have been reached by a
         redirect); an iframe's host only against the deny list."""
@@ -385,7 +422,7 @@ class PolicyGate:
                 self.book.consume(key)
                 self._authorize(key, info)
             if not found.needs:
-                return Verdict(decision="allow"), ""
+                return Verdict(decision="allow", reason="; ".join(found.notes)), ""
             # Consequential but allowed: the audit log says why, with what was allowed.
             notes = [f"pre-approved by the policy ([approval] without_asking {n.grant.kind}): {n.reason}"
                      for n in auto] + [f"approved earlier in this run: {n.reason}" for n in earlier]

@@ -64,12 +64,13 @@ def protected_places() -> list[Path]:
     return [_real(p) for p in places]
 
 
-def always_refused(real: Path) -> str | None:
-    """Why `real` (a resolved path) may never be uploaded, or None."""
+def always_refused(real: Path, *, doing: str = "uploading this file") -> str | None:
+    """Why `real` (a resolved path) may never be uploaded (or be the object of what `doing`
+    says, e.g. "opening this file" for a program started on the desktop), or None."""
     for place in protected_places():
         if real == place or place in real.parents:
             # The why first: the model is shown the start of a long message only.
-            return (f"uploading this file is never allowed, it is where keys, credentials or the "
+            return (f"{doing} is never allowed, it is where keys, credentials or the "
                     f"agent's own files are kept ({place}): {real}")
     return None
 
