@@ -144,6 +144,55 @@ async def test_a_menu_opened_through_the_tree_lists_its_items(session: Any, mous
     await session.perform(Press(keys="Escape"), opened)
 
 
+async def test_a_drop_down_is_chosen_through_the_tree(session: Any, mousepad: Any) -> None:
+    from operator_agent.types import Select
+
+    obs = await session.observe()
+    await session.perform(Press(keys="Control+s"), obs)
+    dialog = await session.observe()
+    assert dialog.title == "Save As", dialog.text
+    done = await session.perform(Select(index=named(dialog, "combobox", "Text Files")[0], option="All Files"),
+                                 dialog)
+    assert done.ok and "accessibility tree" in (done.detail or ""), done
+    after = await session.observe()
+    assert named(after, "combobox", "All Files") and not named(after, "combobox", "Text Files"), after.text
+    await session.perform(Press(keys="Escape"), after)
+
+
+async def test_chromium_with_accessibility_on_is_read_through_its_tree(session: Any, desk: Desk,
+                                                                       tmp_path: Path) -> None:
+    """Chromium (and so Electron) publishes its pages' controls once accessibility is on."""
+    from operator_agent.launch import find_chromium
+
+    page = tmp_path / "form.html"
+    page.write_text("<title>Order form</title><label>City <input></label> <button>Send it</button>")
+    browser = [find_chromium() or "chromium", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", "--force-renderer-accessibility", page.as_uri()]
+    proc = subprocess.Popen(browser, env=desk.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        obs = await _observe_until(session, "Send it")
+        button = next(e for e in obs.elements if e.role == "button" and e.name == "Send it")
+        city = next(e for e in obs.elements if e.role == "textbox" and e.name == "City")
+        assert button.attributes["via"] == city.attributes["via"] == "accessibility"
+        assert button.frame.endswith("Chromium")  # in the browser's window
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def _observe_until(session: Any, name: str, timeout: float = 30.0) -> Observation:
+    """Observe again (each observation takes its time) until an element has this name."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        obs = await session.observe()
+        if any(e.name == name for e in obs.elements):
+            return obs
+        assert time.monotonic() < deadline, f"no element named {name!r} after {timeout:g}s:\n{obs.text}"
+
+
 # --- tasks through the whole loop, with a model choosing by name ----------------------------
 
 

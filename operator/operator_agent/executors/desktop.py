@@ -435,10 +435,15 @@ class DesktopExecutor:
             raise ActionError(str(exc)) from exc
 
     def _select(self, action: Select, obs: Observation) -> str:
-        """A drop-down: click it, read what opened, click the option by its text."""
+        """A drop-down: the program's own selection when it came from the tree; else click it,
+        read what opened, click the option by its text."""
         target = self._element(obs, action.index)
         x, y = self._point(obs, action.index)
         self._aim(obs, x, y, index=action.index)
+        if target.role == "combobox":
+            chosen = self._through_tree(obs, action.index, lambda tree, ref: tree.choose(ref, action.option))
+            if chosen:
+                return f'chose "{chosen}" in [{action.index}] (the accessibility tree)'
         self.gui.click(x, y)
         self.settle()
         after = self.screen.observe()

@@ -359,6 +359,25 @@ class Accessibility:
         ok = (await self._call(ref, A11Y + "Action", "DoAction", "i", [pick]))[0]
         return names[pick] if ok else None
 
+    def choose(self, ref: Ref, option: str) -> str | None:
+        """Choose an option of a drop-down (a combo box) by its name, as the program's own
+        selection: the name chosen, or None when it has no such option."""
+        return self._run(self._choose(ref, option))
+
+    async def _choose(self, ref: Ref, option: str) -> str | None:
+        wanted = " ".join(option.split()).casefold()
+        for menu in await self._children(ref):  # a combo box holds its list (shown or not)
+            items = await self._children(menu)
+            names = await asyncio.gather(*(self._call(i, "org.freedesktop.DBus.Properties", "Get", "ss",
+                                                      [A11Y + "Accessible", "Name"]) for i in items))
+            labels = [" ".join(str(n[0].value).split()) for n in names]
+            exact = [k for k, label in enumerate(labels) if label.casefold() == wanted]
+            near = [k for k, label in enumerate(labels) if wanted and wanted in label.casefold()]
+            for k in (exact or near)[:1]:
+                done = (await self._call(ref, A11Y + "Selection", "SelectChild", "i", [k]))[0]
+                return labels[k] if done else None
+        return None
+
     def set_text(self, ref: Ref, text: str) -> bool:
         """Replace an editable text's content (as typing would, without the keyboard)."""
         async def go() -> bool:
