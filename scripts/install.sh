@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="[desktop]"
-if [ "${1:-}" = "--test" ]; then extras="[test,desktop]"; fi
+extras="[desktop,mcp]"  # mcp: `operator mcp`, the agent as an MCP server
+if [ "${1:-}" = "--test" ]; then extras="[test,desktop,mcp]"; fi
 
 is_root_debian() { [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; }
 apt_updated=""
@@ -62,8 +62,11 @@ if ! command -v dbus-daemon >/dev/null || [ ! -x /usr/libexec/at-spi-bus-launche
   fi
 fi
 if [ "${1:-}" = "--test" ] && is_root_debian && \
-   { ! command -v mousepad >/dev/null || ! command -v galculator >/dev/null || ! command -v xcalc >/dev/null; }; then
-  apt_install mousepad galculator x11-apps
+   { ! command -v mousepad >/dev/null || ! command -v galculator >/dev/null || ! command -v xcalc >/dev/null \
+     || [ ! -e /usr/share/doc/libxkbcommon-x11-0 ]; }; then
+  # ... and the X libraries Qt's xcb platform plugin needs (the Qt test program, PySide6).
+  apt_install mousepad galculator x11-apps libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 \
+    libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1
 fi
 
 # The Ray test runs its cluster in a network namespace with only loopback up.

@@ -181,6 +181,36 @@ async def test_chromium_with_accessibility_on_is_read_through_its_tree(session: 
         proc.wait(timeout=10)
 
 
+async def test_a_qt_program_is_read_and_driven_through_its_tree(session: Any, desk: Desk) -> None:
+    """Qt 6 answers AT-SPI differently from GTK (no Properties.GetAll, for one): its button,
+    checkbox and labelled field are elements, typing sets the field, the button is pressed."""
+    pytest.importorskip("PySide6", reason="the Qt program needs PySide6 (bash scripts/install.sh --test)")
+    import sys
+
+    from operator_agent.types import Type
+
+    app = Path(__file__).with_name("qt_form_app.py")
+    proc = subprocess.Popen([sys.executable, str(app)], env={**desk.env, "QT_QPA_PLATFORM": "xcb"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        obs = await _observe_until(session, "Send it")
+        mine = [e for e in obs.elements if e.frame.endswith("/Qt Order Form")]
+        wanted = {("button", "Send it"), ("checkbox", "Gift wrap")}
+        assert {(e.role, e.name) for e in mine} >= wanted, obs.text
+        assert all(e.attributes.get("via") == "accessibility" for e in mine)
+        field = next(e for e in mine if e.role == "textbox")
+        typed = await session.perform(Type(index=field.index, text="Lisbon"), obs)
+        assert typed.ok, typed
+        obs = await session.observe()
+        done = await session.perform(Click(index=named(obs, "button", "Send it")[0]), obs)
+        assert done.ok, done
+        after = await session.observe()
+        assert after.title == "Sent: Lisbon", after.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 async def _observe_until(session: Any, name: str, timeout: float = 30.0) -> Observation:
     """Observe again (each observation takes its time) until an element has this name."""
     import time

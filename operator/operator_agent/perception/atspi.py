@@ -274,13 +274,14 @@ class Accessibility:
 
     async def _node(self, ref: Ref, depth: int) -> Node | None:
         acc = A11Y + "Accessible"
-        role, states, props, ifaces = await asyncio.gather(
+        # Properties.Get, not GetAll: Qt's adaptor does not implement GetAll.
+        role, states, name, ifaces = await asyncio.gather(
             self._call(ref, acc, "GetRoleName"), self._call(ref, acc, "GetState"),
-            self._call(ref, "org.freedesktop.DBus.Properties", "GetAll", "s", [acc]),
+            self._call(ref, "org.freedesktop.DBus.Properties", "Get", "ss", [acc, "Name"]),
             self._call(ref, acc, "GetInterfaces"))
         interfaces = frozenset(i.removeprefix(A11Y) for i in ifaces[0])
-        node = Node(ref=ref, role=str(role[0]), name=_prop(props[0], "Name"), states=_states(states[0]),
-                    box=None, interfaces=interfaces, depth=depth)
+        node = Node(ref=ref, role=str(role[0]), name=str(getattr(name[0], "value", name[0]) or ""),
+                    states=_states(states[0]), box=None, interfaces=interfaces, depth=depth)
         if "showing" not in node.states:
             return node
         reads = []
@@ -402,11 +403,6 @@ class Accessibility:
 
 class _CallError(Exception):
     """A D-Bus error reply (the object is gone, the method is not there)."""
-
-
-def _prop(props: dict[str, Any], name: str) -> str:
-    v = props.get(name)
-    return str(getattr(v, "value", v) or "")
 
 
 async def _open(display: str | None, session_bus: str | None, timeout: float) -> Any:
