@@ -327,7 +327,13 @@ def _field_or_button(c: Control, texts: Sequence[Region]) -> str:
         return "textbox" if c.lighter else "button"
     left = min(r.x for r in texts) - c.hole.x
     right = c.hole.right - max(r.right for r in texts)
-    return "button" if abs(left - right) <= max(8, 0.15 * c.hole.w) else "textbox"
+    tol = max(8, 0.15 * c.hole.w)
+    # A label filling most of its box, off centre to the right (a mark after it: "√‾"),
+    # is no field's text either: that starts at the left edge, or is a number at the
+    # right of a lighter field.
+    wide = max(r.right for r in texts) - min(r.x for r in texts) >= 0.5 * c.hole.w
+    off_right = left > right + tol and wide and not c.lighter
+    return "button" if abs(left - right) <= tol or off_right else "textbox"
 
 
 def _find_label(c: Control, lines: Sequence[TextLine], used: set[int]) -> int | None:

@@ -25,10 +25,13 @@ Screens are made of short, crisp lines, so:
    segmented again, and the lines outside them are kept. The result equals a
    full read of the new screen (tests check it).
 5. A glyph alone on its line (a keypad's "7", "C", "=") has no baseline or
-   x-height for Tesseract to go by: dots and bars are known from their shape
-   and not read, other lone glyphs are read at two sizes (the surer reading
-   wins), and a case twin ("c"/"C", "g"/"9") is settled by its height beside
-   the text of its row. Text with no letter or digit is kept only when it is all
+   x-height for Tesseract to go by: dots, bars, brackets, "π" and "√" (with its
+   overline) are known from the shape of their strokes and not read, other
+   lone glyphs are read at two sizes (the surer reading wins), and a case twin
+   ("c"/"C", "g"/"9") is settled by its height beside the text of its row. A
+   short line with a slash, a raised caret or a raised last digit in it ("1/x",
+   "y^x", "x²") is also read in parts split there, as small bitmap fonts make
+   Tesseract misread those glyphs among others. Text with no letter or digit is kept only when it is all
    a control holds (a "+" key); elsewhere it is mostly an icon read as noise.
 """
 
@@ -55,13 +58,15 @@ from .segment import (
     JOIN_X,
     JOIN_Y,
     PAD,
+    SUPERSCRIPTS,
     Segment,
+    drawn_glyph,
     glyph_ink,
+    glyph_parts,
     ink_columns,
     line_margin,
     make_page,
     page_scale,
-    plain_glyph,
     segment,
 )
 
@@ -214,9 +219,39 @@ def _rescaled(words: list[_Words], factor: float) -> list[_Words]:
 
 
 def _likelier(a: list[_Words], b: list[_Words]) -> list[_Words]:
-    def conf(words: list[_Words]) -> float:
-        return sum(c for *_, c in words) / len(words) if words else -1.0
-    return b if conf(b) > conf(a) else a
+    return b if _conf(b) > _conf(a) else a
+
+
+def _conf(words: list[_Words]) -> float:
+    return sum(c for *_, c in words) / len(words) if words else -1.0
+
+
+def _read_apart(whole: list[_Words], plan: Sequence[tuple[str, bytes | None]],
+                found: dict[bytes, list[_Words]], page_box: tuple[int, int, int, int]) -> list[_Words]:
+    """A line read in parts (see segment.glyph_parts), unless its whole reading already has
+    the glyphs known from their shape: each part must read surely, a raised one as a
+    digit (a superscript), else the whole reading stands."""
+    known = [kind for kind, sub in plan if sub is None]
+    text, confs = "", []
+    for kind, sub in plan:
+        if sub is None:
+            text += kind
+            continue
+        words = found[sub]
+        read, conf = "".join(t for t, _, _ in words), _conf(words)
+        # Parts are letters and digits: anything else read there is a guess.
+        if conf < MIN_CONF or not read.isalnum() or (kind == "sup" and read not in SUPERSCRIPTS):
+            return whole
+        if kind == "sup":
+            read = SUPERSCRIPTS[read]
+        elif text and text[-1] not in "/^":
+            text += " "  # two words apart
+        text += read
+        confs.append(conf)
+    whole_text = "".join(t for t, _, _ in whole)
+    if all(k in whole_text for k in known) and not any(k == "sup" for k, _ in plan):
+        return whole
+    return [(text, page_box, sum(confs) / len(confs))] if confs else whole
 
 
 def _parse_tsv(tsv: str, pages: int) -> list[list[tuple[str, tuple[int, int, int, int], float]]]:
@@ -428,6 +463,7 @@ class ScreenReader:
         jobs: list[tuple[Region, float, bytes, bool]] = []
         todo: dict[bytes, np.ndarray] = {}
         plain: dict[bytes, list[_Words]] = {}
+        apart: dict[bytes, tuple[list[tuple[str, bytes | None]], tuple[int, int, int, int]]] = {}
         for seg in segs:
             for line, m in zip(seg.lines, seg.masks, strict=True):
                 g = line.slice(gray)
@@ -436,20 +472,40 @@ class ScreenReader:
                 scale = page_scale(line.h)
                 # One glyph is not much wider than high, unless it is a dash.
                 ink = glyph_ink(g, m) if line.w <= 2 * line.h or line.area <= 256 else None
-                lone = ink is not None and ink_columns(ink) == 1
+                cols = ink_columns(ink) if ink is not None else 0
+                lone = cols == 1
                 jobs.append((line, scale, key, lone))
                 if key in self._cache or key in todo or key in plain:
                     continue
-                shape = plain_glyph(ink) if ink is not None and lone else None
-                if shape is not None:  # dots and bars: known from their shape, not read
-                    plain[key] = [(shape, (PAD, PAD, round(line.w * scale), round(line.h * scale)), 90.0)]
+                page_box = (PAD, PAD, round(line.w * scale), round(line.h * scale))
+                shape = drawn_glyph(ink) if ink is not None and cols <= 2 else None
+                if shape is not None:  # dots, bars, brackets...: known from their shape, not read
+                    plain[key] = [(shape, page_box, 90.0)]
                     continue
                 todo[key] = make_page(g, m)
                 if lone:  # also larger: a lone glyph's reading swings with its size
                     todo[key + b"+"] = make_page(g, m, ALT_SCALE * scale)
+                parts = glyph_parts(ink) if ink is not None and cols >= 2 else None
+                if parts is not None:  # also in parts, split at the glyphs known from their shape
+                    plan: list[tuple[str, bytes | None]] = []
+                    for n, (a, b, kind) in enumerate(parts):
+                        if kind in ("", "sup"):
+                            sub = key + b"/" + bytes([n])
+                            lo, hi = max(0, a - 1), min(g.shape[1], b + 1)
+                            todo[sub] = make_page(g[:, lo:hi], m[:, lo:hi], scale)
+                            plan.append((kind, sub))
+                        else:
+                            plan.append((kind, None))
+                    apart[key] = (plan, page_box)
         found = dict(zip(todo, self.pool.read(list(todo.values())), strict=True))
         for key in [k for k in found if k + b"+" in found]:
             found[key] = _likelier(found[key], _rescaled(found.pop(key + b"+"), 1 / ALT_SCALE))
+        for key, (plan, page_box) in apart.items():
+            words = _read_apart(found[key], plan, found, page_box)
+            for _, sub in plan:
+                if sub is not None:
+                    found.pop(sub)
+            found[key] = words
         found |= plain
         self.stats.pages += len(todo)
         self.stats.cached += len(jobs) - len(found)

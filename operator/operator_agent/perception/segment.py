@@ -4,14 +4,16 @@ for Tesseract (see ocr.py for why the screen is read line by line).
 Text lines are found from the image gradient: glyph-sized connected components
 joined along the line, skipping the frames of detected controls so a field's
 border is not read as "|". Tiny parts stacked in a column (the bars of "=",
-the dots of "÷") are one glyph. A line's page holds only its glyph pixels on a
-plain background, dark on light, upscaled when small.
+the dots of "÷") are one glyph, and so are a root sign and its overline. A
+line's page holds only its glyph pixels on a plain background, dark on light,
+upscaled when small.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -179,11 +181,37 @@ def _lines(words: list[tuple[Region, np.ndarray]], shape: tuple[int, int]) -> li
     return out
 
 
+def _overlines(lines: list[tuple[Region, np.ndarray]]) -> list[tuple[Region, np.ndarray]]:
+    """A bar level with the top of a taller glyph just left of it (a root sign's vinculum,
+    drawn as a glyph of its own in bitmap fonts) is part of that glyph's line: it lies
+    above the middle band through which words join (see _lines)."""
+    bars = [i for i, (r, _) in enumerate(lines) if r.h < TINY and r.w >= 2 * r.h]
+    gone: set[int] = set()
+    out = list(lines)
+    for i in bars:
+        bar = lines[i][0]
+        j = next((j for j, (r, _) in enumerate(out) if j != i and j not in gone and j not in bars
+                  and r.h >= 3 * bar.h and bar.w <= 2 * r.h and abs(bar.y - r.y) <= 1
+                  and 0 <= bar.x - r.right <= min(word_gap(r.h), bar.w)), None)
+        if j is None:
+            continue
+        (a, ma), (b, mb) = out[j], lines[i]
+        box = a.union(b)
+        mask = np.zeros((box.h, box.w), np.uint8)
+        for r, m in ((a, ma), (b, mb)):
+            mask[r.y - box.y:r.bottom - box.y, r.x - box.x:r.right - box.x] |= m
+        out[j] = (box, mask)
+        gone.add(i)
+    return [lm for i, lm in enumerate(out) if i not in gone]
+
+
 def line_margin(line: Region) -> tuple[int, int]:
     """How far from a line other glyphs could still join it (x, y). A glyph-sized line
-    may be part of a stack (see _stack): its parts are further apart."""
+    may be part of a stack (see _stack): its parts are further apart; a bar may be an
+    overline as far from its glyph as it is long (see _overlines)."""
     stack = line.w <= 4 * TINY and line.h <= 4 * TINY
-    return max(JOIN_X, word_gap(line.h)) + 1, max(JOIN_Y, TINY if stack else 0) + 1
+    bar = line.w if line.h < TINY and line.w >= 2 * line.h else 0
+    return max(JOIN_X, word_gap(line.h), bar) + 1, max(JOIN_Y, TINY if stack else 0) + 1
 
 
 @dataclass
@@ -222,7 +250,7 @@ def segment(gray: np.ndarray, frames: Sequence[tuple[Region, Region | None]],
             grow = grow.union(Region(int(x) + win.x, int(y) + win.y, int(w), int(h)).expand(
                 word_gap(MAX_GLYPH_H), JOIN_Y + 1, within=screen))
     lines, masks = [], []
-    for box, mask in sorted(_lines(_stack(_words(glyphs)), glyphs.shape), key=lambda lm: lm[0]):
+    for box, mask in sorted(_overlines(_lines(_stack(_words(glyphs)), glyphs.shape)), key=lambda lm: lm[0]):
         line = box.offset(win.x, win.y)
         mx, my = line_margin(line)
         if ((open_l and line.x - win.x < mx) or (open_r and win.right - line.right < mx)
@@ -310,3 +338,204 @@ def plain_glyph(ink: np.ndarray) -> str | None:
     if shape == ".-." and parts[1][2] >= 2 * max(parts[0][2], parts[2][2]):
         return "÷"
     return {".": ".", "-": "-", "..": ":"}.get(shape)
+
+
+# Glyphs drawn with thin strokes that Tesseract misreads alone in small bitmap fonts
+# ("(" as "¢", "π" as "wT", "√" as "4"), known from how their strokes run instead.
+
+
+def _runs(row: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of the runs of ink in a row."""
+    edges = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(), strict=True))
+
+
+def _crop(ink: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(ink)
+    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1] if ys.size else ink[:0, :0]
+
+
+def _one_part(ink: np.ndarray) -> bool:
+    return cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)[0] == 2
+
+
+def _bracket(ink: np.ndarray) -> str | None:
+    """A parenthesis: one tall, narrow stroke, one run a row, whose middle bows left of
+    both its ends ("(") or right of them (")"), held there over a few rows (a brace's
+    point is one row; a slash or a bar does not bow)."""
+    h, w = ink.shape
+    if h < 6 or w < 3 or h < 2.5 * w or not _one_part(ink):  # 2 columns: a "[" looks the same
+        return None
+    centres = []
+    for row in ink:
+        runs = _runs(row)
+        if len(runs) != 1 or runs[0][1] - runs[0][0] > max(2, (w + 1) // 2):
+            return None
+        centres.append((runs[0][0] + runs[0][1] - 1) / 2)
+    c = np.array(centres)
+    if np.abs(np.diff(c)).max() > max(1.0, w / 3):  # a smooth curve, not a corner
+        return None
+    k = max(1, h // 6)
+    ends = np.array([c[:k].mean(), c[-k:].mean()])
+    mid = c[h // 3:h - h // 3]
+    held = max(2, h // 5)  # rows at the extreme: a curve's belly, not a brace's point
+    if ends.min() - mid.min() >= 1 and np.count_nonzero(c <= mid.min() + 0.25) >= held:
+        return "("
+    if mid.max() - ends.max() >= 1 and np.count_nonzero(c >= mid.max() - 0.25) >= held:
+        return ")"
+    return None
+
+
+def _radical(ink: np.ndarray) -> bool:
+    """A root sign: a stem leaning right from a low point right of the middle up to
+    the top right corner, and a short arm rising left from that point that stays in
+    the lower part (a "V" has two tall arms, a "4" a bar across, a "J" a round foot)."""
+    h, w = ink.shape
+    if h < 8 or w < 4 or h < 1.2 * w or not _one_part(ink):
+        return False
+    rows = [_runs(row) for row in ink]
+    if any(len(r) > 2 or any(b - a > max(2, w // 2) for a, b in r) for r in rows):
+        return False
+    upper = rows[:int(0.4 * h)]
+    if any(len(r) != 1 or r[0][0] < 0.5 * w for r in upper):  # only the stem, on the right
+        return False
+    left = np.flatnonzero(ink[:, 0])
+    bottom = np.flatnonzero(ink[-1])
+    split = sum(len(r) == 2 for r in rows)  # the arm apart from the stem, down to the point
+    return bool(0.3 * h <= left[0] <= 0.7 * (h - 1) and left[-1] < h - 2 and split >= max(3, h // 4)
+                and bottom.mean() >= 0.45 * (w - 1) and rows[0][0][0] > bottom.max())
+
+
+def _overline(ink: np.ndarray) -> np.ndarray | None:
+    """The rest of a glyph with a bar over its right (a root sign's vinculum, drawn apart
+    in some fonts): the bar is the last column run, a thin solid line at the top."""
+    cols = ink.any(axis=0)
+    starts = _runs(cols)
+    if len(starts) != 2:
+        return None
+    a, b = starts[1]
+    bar = ink[:, a:b]
+    ys = np.flatnonzero(bar.any(axis=1))
+    if ys.size == 0 or ys[0] != 0 or ys[-1] > 2 or not bar[ys].all() or b - a < 3:
+        return None
+    return _crop(ink[:, :starts[0][1]])
+
+
+def _pi(ink: np.ndarray) -> bool:
+    """π: a bar across the top (its first rows), and below it two legs, inside its right
+    end (an "n" has its leg at the edge, a "T" one leg, an "m" three)."""
+    h, w = ink.shape
+    if h < 5 or w < 5 or not _one_part(ink):
+        return False
+    rows = [_runs(row) for row in ink]
+    top = 0
+    while top < h and any(b - a >= 0.7 * w for a, b in rows[top]):
+        top += 1
+    legs = rows[top:]
+    if top == 0 or top > max(1, h // 4) or len(legs) < 3:
+        return False
+    if any(b - a >= 0.5 * w for r in legs for a, b in r) or any(len(r) < 2 for r in legs[:2]):
+        return False
+    # Thin legs where they leave the bar (a pilcrow has its bowl there).
+    upper = [b - a for r in legs[:len(legs) // 2] for a, b in r]
+    if max(upper) > max(2, 2 * float(np.median(upper))):
+        return False
+    two = sum(len(r) == 2 for r in legs)
+    bar_right = max(b for a, b in rows[top - 1])
+    return two >= 0.7 * len(legs) and legs[0][-1][1] <= bar_right - 2
+
+
+def drawn_glyph(ink: np.ndarray) -> str | None:
+    """A lone glyph known from its shape (see plain_glyph, _bracket, _radical, _pi);
+    None when it is for OCR to read."""
+    plain = plain_glyph(ink)
+    if plain is not None:
+        return plain
+    glyph = _crop(ink)
+    if glyph.size == 0:
+        return None
+    if ink_columns(glyph) == 2:
+        rest = _overline(glyph)
+        return "√" if rest is not None and _radical(rest) else None
+    if ink_columns(glyph) != 1:
+        return None
+    if _radical(glyph):
+        return "√"
+    if _pi(glyph):
+        return "π"
+    return _bracket(glyph)
+
+
+# --- 4. glyphs read apart -----------------------------------------------------------------
+# A slash or a caret between letters, or a raised digit after them, is misread inside a
+# short line of a small bitmap font ("1/x" as "17x", "x²" as "x?", "y^x" as "yox");
+# known from its shape, it splits the line into parts read on their own.
+
+SUPERSCRIPTS = dict(zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹", strict=True))
+
+
+def _slash(ink: np.ndarray) -> bool:
+    """"/": one thin straight stroke, one run a row, leaning right by at least 0.4 of
+    its height (an italic "l" leans less)."""
+    h, w = ink.shape
+    if h < 6 or w < 3 or h < 1.2 * w or not _one_part(ink):
+        return False
+    centres = []
+    for row in ink:
+        runs = _runs(row)
+        if len(runs) != 1 or runs[0][1] - runs[0][0] > max(2, w // 2):
+            return False
+        centres.append((runs[0][0] + runs[0][1] - 1) / 2)
+    c = np.array(centres)
+    ys = np.arange(h)
+    slope, at = np.polyfit(ys, c, 1)
+    return bool(-slope * (h - 1) >= 0.4 * h and np.abs(c - (slope * ys + at)).max() <= 1.0)
+
+
+def _caret(ink: np.ndarray) -> bool:
+    """"^": a peak whose two arms spread apart row by row."""
+    h, w = ink.shape
+    if h < 2 or w < 3 or w > 3 * h or not _one_part(ink):
+        return False
+    rows = [_runs(row) for row in ink]
+    if len(rows[0]) != 1 or any(len(r) != 2 for r in rows[1:]):
+        return False
+    return all(b[0][0] <= a[0][0] and b[-1][1] >= a[-1][1] for a, b in pairwise(rows))
+
+
+def glyph_parts(ink: np.ndarray) -> list[tuple[int, int, str]] | None:
+    """How to read a short line of glyphs apart: its column runs grouped as (start, end,
+    kind), kind a character known from its shape ("/", "^"), "sup" for a raised last
+    glyph (read alone: a digit becomes a superscript), "" for text to read. None when
+    nothing in it is known: the line is read whole."""
+    runs = _runs(ink.any(axis=0))
+    if not 2 <= len(runs) <= 8:
+        return None
+    boxes = []
+    for a, b in runs:
+        ys = np.flatnonzero(ink[:, a:b].any(axis=1))
+        boxes.append((a, b, int(ys[0]), int(ys[-1]) + 1))
+    kinds = []
+    for i, (a, b, top, bottom) in enumerate(boxes):
+        rest = [bx for j, bx in enumerate(boxes) if j != i]
+        rest_top, rest_bottom = min(r[2] for r in rest), max(r[3] for r in rest)
+        raised = top < rest_top and bottom <= (rest_top + rest_bottom) / 2
+        glyph = _crop(ink[:, a:b])
+        if raised and _caret(glyph):
+            kinds.append("^")
+        elif not raised and bottom - top >= 0.7 * (rest_bottom - rest_top) and _slash(glyph):
+            kinds.append("/")
+        elif (raised and i == len(boxes) - 1 and glyph.shape[1] >= 3
+              and bottom - top >= max(4, 0.45 * (rest_bottom - rest_top))):
+            kinds.append("sup")  # a small digit's size: not a quote mark, nor a degree sign
+        else:
+            kinds.append("")
+    if all(k == "" for k in kinds):
+        return None
+    parts: list[tuple[int, int, str]] = []
+    for (a, b, _, _), kind in zip(boxes, kinds, strict=True):
+        if parts and kind == "" and parts[-1][2] == "" and a - parts[-1][1] < 0.5 * ink.shape[0]:
+            parts[-1] = (parts[-1][0], b, "")  # letters of one word, read together
+        else:
+            parts.append((a, b, kind))
+    return parts
