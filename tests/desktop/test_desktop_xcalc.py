@@ -8,7 +8,7 @@ runs on a private Xvfb, started as a person would (plain `xcalc`, default look).
 Tesseract alone misreads some of them in this 6x13 bitmap font: "1/x" as "17x",
 "x²" as "x?", "y^x" as "yox", "√" as "4" (its overline drawn apart), "π" as "wT", "("
 and ")" as "¢" and ">". These are known from the shape of their strokes instead, or
-read in parts split at such a glyph (see segment.drawn_glyph and glyph_parts).
+read in parts split at such a glyph (see glyphs.drawn_glyph and glyph_parts).
 """
 
 from __future__ import annotations

@@ -53,17 +53,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from .glyphs import SUPERSCRIPTS, drawn_glyph, glyph_ink, glyph_parts, ink_columns
 from .screen import Region, changed_regions, merge_overlapping
 from .segment import (
     JOIN_X,
     JOIN_Y,
     PAD,
-    SUPERSCRIPTS,
     Segment,
-    drawn_glyph,
-    glyph_ink,
-    glyph_parts,
-    ink_columns,
     line_margin,
     make_page,
     page_scale,
