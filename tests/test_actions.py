@@ -46,7 +46,7 @@ from operator_agent.types import (
 from operator_bench.testing.fake_openai import FakeOpenAIServer, planner_factory
 from operator_bench.testing.script import find_index
 
-NOT_AN_ENVIRONMENT = {"loop", "planner"}  # done, ask_user: the agent loop; use_skill: the planner
+NOT_AN_ENVIRONMENT = {"loop", "planner"}  # done, ask_user, hand_over: the agent loop; use_skill: the planner
 CATALOG_LINE = re.compile(r"^- (\w+)\(", re.M)
 
 
@@ -87,13 +87,13 @@ def test_the_gate_classes_what_changes_something() -> None:
     assert gate_class(Press(keys="Enter")) == gate_class(Press(keys="Tab Enter")) == "changes"
     assert gate_class(MoveMouse(x=1, y=1)) == gate_class(Scroll(x=1, y=1)) == "looks"
     assert gate_class(Navigate(url="https://a.test/")) == "navigates"
-    assert {capability(n).gate for n in ("done", "ask_user")} == {"speaks"}
+    assert {capability(n).gate for n in ("done", "ask_user", "hand_over")} == {"speaks"}
     assert gate_class(OpenApp(app="mousepad")) == "launches"  # starting a program: its own class
 
 
 def test_the_catalog_lists_only_what_the_environment_performs() -> None:
     desktop = set(CATALOG_LINE.findall(system_prompt(actions=DesktopExecutor.actions)))
-    assert desktop == set(DesktopExecutor.actions) | {"done", "ask_user", "use_skill"}
+    assert desktop == set(DesktopExecutor.actions) | {"done", "ask_user", "hand_over", "use_skill"}
     assert "navigate" not in desktop and "click_at" in desktop
     assert set(CATALOG_LINE.findall(action_catalog())) == set(REGISTRY)  # not said: every action
 
@@ -112,7 +112,7 @@ async def test_a_browser_runs_prompt_lists_only_what_the_browser_performs(contex
     assert system["role"] == "system"
     listed = set(CATALOG_LINE.findall(system["content"]))
     performed = set(BrowserExecutor.actions)
-    assert listed - performed == {"done", "ask_user", "use_skill"}  # the loop's and the planner's own
+    assert listed - performed == {"done", "ask_user", "hand_over", "use_skill"}  # the loop's, the planner's
     assert performed <= listed
 
 

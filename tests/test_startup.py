@@ -63,6 +63,7 @@ def test_help_lists_every_command_and_loads_no_heavy_module() -> None:
 
 @pytest.mark.parametrize(("args", "not_loaded"), [
     (["run", "--help"], ["playwright", "openai", "tiktoken", "numpy", "cv2", "PIL"]),
+    (["mcp", "--help"], ["playwright", "openai", "tiktoken", "numpy", "cv2", "PIL"]),
     (["report", "--help"], list(HEAVY)),
     (["observe", "--help"], list(HEAVY)),
     (["sites", "--help"], list(HEAVY)),
@@ -104,6 +105,7 @@ def test_the_index_of_extension_commands_matches_their_modules() -> None:
     ["demo", "--headed"], ["observe", "example.com", "--json"], ["report", "last"], ["doctor"],
     ["audit", "--json"], ["vault", "list"], ["sites", "serve", "--seed", "3"], ["prefs", "list", "--all"],
     ["record", "r", "--url", "u"], ["learn", "r"], ["skill", "run", "s", "a=1"], ["eval", "list"],
+    ["mcp", "--http", "--port", "0", "--ask-on", "none", "--max-purchase", "20"],
 ])
 def test_a_command_parses_as_with_every_parser_built(argv: list[str]) -> None:
     lazy = cli.build_parser(cli._command_in(argv)).parse_args(argv)

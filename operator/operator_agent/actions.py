@@ -5,7 +5,7 @@ Each action type of the Action union (types.py) has one entry here that says
   its JSON schema carries, so the catalog and the schema cannot drift apart;
 - how the permission gate treats it (GateClass below);
 - who performs it: the environments whose executors do ("browser", "desktop"), or the
-  agent loop itself (done, ask_user), or the planner (use_skill, replayed as steps).
+  agent loop itself (done, ask_user, hand_over), or the planner (use_skill, replayed as steps).
 
 An environment declares the actions it performs (`performed_in(name)`), stamps them on
 each Observation, and the planner's catalog lists only those plus the loop's and the
@@ -34,6 +34,7 @@ from .types import (
     Decision,
     Done,
     Drag,
+    HandOver,
     MoveMouse,
     Navigate,
     OpenApp,
@@ -54,8 +55,8 @@ from .types import (
 #   navigates  takes the tab elsewhere: checked on the URL before when it has one, and
 #              where it lands afterwards
 #   looks      changes nothing on a site (scroll, wait, hover, focus keys): only secrets
-#   speaks     talks to the person (ask_user, done): a secret placeholder is shown as
-#              written, never filled in
+#   speaks     talks to the person (ask_user, done, hand_over): a secret placeholder is
+#              shown as written, never filled in
 #   delegates  runs other actions (use_skill): each replayed step passes the gate itself
 #   launches   starts a program on the computer (open_app): allowed only for programs the policy
 #              allows ([desktop] allow_apps), else asked; the file it opens is checked too
@@ -126,6 +127,8 @@ REGISTRY: dict[str, Capability] = {c.name: c for c in (
     _entry(Wait, "looks", *_BOTH),
     _entry(AskUser, "speaks", "loop"),
     _entry(Done, "speaks", "loop"),
+    # The person acts, not the agent: the loop waits for them (takeover.py), in either environment.
+    _entry(HandOver, "speaks", "loop"),
     _entry(MoveMouse, "looks", *_BOTH),
     _entry(ClickAt, "changes", *_BOTH),
     _entry(Drag, "changes", *_BOTH),

@@ -33,9 +33,11 @@ from .protocols import (
     PlannerError,
     PreferenceSource,
     RunHook,
+    Takeover,
     UserChannel,
     sees_screenshots,
 )
+from .takeover import Handovers
 from .traces import RunTrace, new_run_dir
 from .types import (
     SCREENSHOT_MODES,
@@ -46,6 +48,7 @@ from .types import (
     Back,
     CloseTab,
     Done,
+    HandOver,
     Navigate,
     Observation,
     OpenApp,
@@ -55,6 +58,7 @@ from .types import (
     StepRecord,
     StopReason,
     SwitchTab,
+    TakeoverAsker,
     Type,
     TypeAt,
     Usage,
@@ -65,14 +69,17 @@ from .types import (
 from .wire import Wire, wire_of
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from .events import RunEvent
     from .executors.dialogs import SeenDialog
 
 # URLs a page can arrive at by itself; desktop:// observations are not navigations.
 _ARRIVAL_SCHEMES = ("http:", "https:", "file:", "data:", "javascript:", "blob:")
 
 # After these the page (or tab) is another one: indexes of the old observation are stale
-# (a program started on the desktop puts a new window over the old ones).
-_PAGE_CHANGING = (Navigate, Back, SwitchTab, CloseTab, OpenApp)
+# (a program started on the desktop puts a new window over the old ones; the person had control).
+_PAGE_CHANGING = (Navigate, Back, SwitchTab, CloseTab, OpenApp, HandOver)
 
 
 @dataclass(kw_only=True)
@@ -144,7 +151,7 @@ class Agent:
                  gate: Gate | None = None, approver: Approver | None = None,
                  user: UserChannel | None = None, preferences: PreferenceSource | None = None,
                  vault: Vault | None = None, hooks: Sequence[RunHook] = (),
-                 config: AgentConfig | None = None) -> None:
+                 config: AgentConfig | None = None, takeover: Takeover | None = None) -> None:
         self.planner = planner
         self.environment = environment
         self.start_url = start_url
@@ -159,6 +166,8 @@ class Agent:
         self.gate = gate
         self.approver = approver or DenyApprover()
         self.user = user
+        self.takeover = takeover  # the person takes control (hand_over, or their key): takeover.py
+        self.handovers = Handovers(on_stop=self.stop)
         self.preferences = preferences
         self.vault = vault  # its values are scrubbed from every trace line
         self.hooks = list(hooks)
@@ -172,10 +181,18 @@ class Agent:
     def stop(self) -> None:
         """Stop after the current action; the trace keeps every finished step."""
         self._stop_requested = True
+        self.handovers.end()  # the person has control: their hand-over ends here
 
     def run_sync(self, task: str) -> RunResult:
         check_task(task)  # before an event loop is even started
         return asyncio.run(self.run(task))
+
+    def stream(self, task: str) -> AsyncGenerator[RunEvent, None]:
+        """run() as typed events (events.py): RunStarted, ApprovalAsked/ApprovalAnswered,
+        StepFinished per step, RunFinished last. Leaving the loop early stops the run."""
+        from .events import stream_run  # events.py builds on this module
+
+        return stream_run(self, task)
 
     async def run(self, task: str) -> RunResult:
         check_task(task)  # a blank task would be sent to the model as is
@@ -272,7 +289,8 @@ class Agent:
         shot = self.config.screenshot(sees=self._sees, after_failure=state.failures > 0)
         later = shot == "jpeg" and hasattr(env, "picture")  # the trace's picture, while the model thinks
         obs = await env.observe(screenshot=False if later else shot)
-        obs.errors = list(state.last_errors)
+        # The last step's errors first, then what the environment reports (requests it refused).
+        obs.errors = [*state.last_errors, *obs.errors]
         obs = await self._check_arrival(env, obs, state)
         timings["observe"] = time.monotonic() - t
         picture = (asyncio.ensure_future(env.picture())  # type: ignore[attr-defined]
@@ -283,11 +301,15 @@ class Agent:
         record = StepRecord(step=step_no, url=obs.url, title=obs.title, observation_text=obs.text,
                             observation_tokens=obs.tokens, elements=len(obs.elements), timings=timings)
         record.approvals = self._asked  # (the same list: answers given later in the step land there too)
+        record.handovers = self.handovers.notes = []
         state.steps = step_no
         stop: _Stop | None = None
         undecided = False
         try:
-            stop = await self._decide_and_act(task, env, obs, record, trace, state, picture)
+            if not self.handovers.wanted:  # asked while we looked: no model call, the person first
+                stop = await self._decide_and_act(task, env, obs, record, trace, state, picture)
+            if stop is None and self.handovers.wanted:  # after the current action, never during it
+                await self._hand_over(env, HandOver(reason=self.handovers.wanted), "person", obs)
         except ModelAccessError:
             undecided = not record.actions  # refused at decide(): this step never happened
             raise
@@ -382,6 +404,8 @@ class Agent:
         page_state = hashlib.sha1(f"{obs.url}\n{obs.text}".encode()).hexdigest()
         for action in actions:
             record.actions.append(action)
+            if self.handovers.wanted:
+                return  # the person asked for control: this action is not run
             if isinstance(action, Done):
                 await self._finish(task, env, obs, action, record, state)
                 return
@@ -394,7 +418,7 @@ class Agent:
             result = await self._checked(env, obs, action, trace)
             record.results.append(result)
             if (not result.ok or result.page_changed or isinstance(action, _PAGE_CHANGING)
-                    or self._stop_requested):
+                    or self._stop_requested or self.handovers.wanted):
                 return  # later actions were planned for a page that is no longer there
 
     async def _checked(self, env: Environment, obs: Observation, action: Action,
@@ -410,6 +434,8 @@ class Agent:
             self.gate.record_answer(verdict, approved)
             if not approved:
                 return ActionResult(ok=False, error=f"not approved by the person: {verdict.reason}")
+        if isinstance(action, HandOver):
+            return await self._hand_over(env, action, "model", obs)
         if isinstance(action, AskUser):
             answer = await self.user.ask(action.question) if self.user else None
             if answer is None:
@@ -417,6 +443,12 @@ class Agent:
             return ActionResult(ok=True, detail="the person answered", extracted=answer)
         self._acting = action
         return await env.perform(action, obs)
+
+    async def _hand_over(self, env: Environment, action: HandOver, asked_by: TakeoverAsker,
+                         obs: Observation) -> ActionResult:
+        self._acting = action  # a payment or a page's question meanwhile is asked about this
+        return await self.handovers.give(self.takeover, action, asked_by, env, last_url=obs.url,
+                                         payments=wire_of(self.gate)["payments"])
 
     async def _answer_dialog(self, dialog: SeenDialog) -> bool:
         """A confirm() or prompt() the page opened during an action is the page asking the

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .agent import Agent, AgentConfig
 from .launch import BrowserOptions
@@ -18,6 +18,14 @@ from .planner.config import ModelConfig
 from .preferences import PreferenceStore
 from .protocols import Approver, Environment, Gate, Planner, PreferenceSource, RunHook, UserChannel
 from .types import ScreenshotMode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.async_api import Browser
+
+    from .manager import Manager
+    from .permissions.ledger import SpendLedger
 
 
 def model_planner(*, vault: Vault | None = None, computer_use: bool = False, approver: Approver | None = None,
@@ -71,7 +79,7 @@ def permissions(*, run_id: str | None = None, policy_path: str | None = None,
                 overrides: Mapping[str, Any] | None = None, interactive: bool | None = None,
                 policy: Policy | None = None, audit_path: Path | None = None,
                 vault: Vault | _UserVault | None = USER_VAULT,
-                approver: Approver | None = None) -> Permissions:
+                approver: Approver | None = None, ledger: SpendLedger | None = None) -> Permissions:
     """The one assembly of the permission layer for every entry point (`operator run`,
     skills, evals, the desktop, `Agent()`): the policy gate with its audit log, spend
     ledger and vault; the terminal approver when a person is at the terminal,
@@ -79,7 +87,9 @@ def permissions(*, run_id: str | None = None, policy_path: str | None = None,
 
     `policy` instead of a policy file (evals: the shipped defaults, never the person's
     file); `audit_path` instead of the person's audit log; `vault` a given vault or None
-    instead of the person's; `approver` someone who answers (then the gate asks).
+    instead of the person's; `approver` someone who answers (then the gate asks); `ledger`
+    a spending ledger shared with other runs (a manager's workers: the limits hold for all
+    of them together), else the gate's own on the audit database.
     """
     from .permissions.approvals import terminal_approver
     from .permissions.audit import AuditLog
@@ -91,7 +101,8 @@ def permissions(*, run_id: str | None = None, policy_path: str | None = None,
     rules = base.with_overrides(overrides or {})
     if vault is USER_VAULT:
         vault = Vault.open_if_set_up()
-    gate = PolicyGate(rules, vault=vault, audit=AuditLog(audit_path, run_id=run_id), interactive=interactive)
+    gate = PolicyGate(rules, vault=vault, audit=AuditLog(audit_path, run_id=run_id), interactive=interactive,
+                      ledger=ledger)
     if approver is None:
         approver = terminal_approver() if interactive else DenyApprover()
     return Permissions(gate=gate, approver=approver, vault=vault)
@@ -141,3 +152,50 @@ def build_agent(*, planner: Planner, start_url: str | None = None,
                  browser=browser or BrowserOptions(), user=user, hooks=hooks, config=config,
                  gate=gate_stack(perms, prefs), approver=perms.approver, vault=perms.vault,
                  preferences=prefs)
+
+
+def build_manager(*, start_url: str | None = None, browser: BrowserOptions | Browser | None = None,
+                  workers: int = 2, max_retries: int = 1, approver: Approver | None = None,
+                  user: UserChannel | None = None, prefs: PreferenceStore | None = None,
+                  policy_path: str | None = None, overrides: Mapping[str, Any] | None = None,
+                  policy: Policy | None = None, audit_path: Path | None = None,
+                  vault: Vault | _UserVault | None = USER_VAULT,
+                  worker_planner: Callable[[Planner], Planner] | None = None,
+                  worker_hooks: Callable[[str], Sequence[RunHook]] | None = None,
+                  runs_dir: Path | None = None, run_dir: Path | None = None, max_steps: int = 30,
+                  verify: bool = True, screenshots: bool | ScreenshotMode = "steps", learn: bool = True,
+                  max_tokens: int | None = None, max_cost: float | None = None, **settings: Any) -> Manager:
+    """A manager (manager/): the model splits one request into sub-tasks, a worker agent per
+    sub-task runs in its own context of one shared browser (`browser`: what to launch, or a
+    running playwright Browser), at most `workers` at once, each result is checked against
+    its spec and sent back with the reason up to `max_retries` times, and the model answers.
+
+    Each worker is build_agent()'s, under its own gate from permissions() (this policy, vault
+    and audit log), with the person's preferences; all of them share one spending ledger (the
+    limits hold for them together) and the person: `approver` and `user`, asked one question
+    at a time, each naming its worker (the terminal's person by default, else nobody).
+    `settings`: the model's (ModelConfig.resolve's), for the manager and the workers alike;
+    `worker_planner` wraps each worker's planner (e.g. with taught skills). `max_tokens`,
+    `max_cost` hold for each worker's run. `await manager.run(task)`, then `aclose()`."""
+    from .manager import BrowserCrew, Manager, ManagerConfig, ModelBrain, WorkerSettings
+    from .permissions.approvals import terminal_approver
+    from .planner.client import ModelClient
+
+    model = ModelConfig.resolve(**settings)  # no model: one line, before anything starts
+    config = ManagerConfig(workers=workers, max_retries=max_retries, start_url=start_url, runs_dir=runs_dir,
+                           run_dir=run_dir)
+    if vault is USER_VAULT:
+        vault = Vault.open_if_set_up()
+    rules = (policy if policy is not None else Policy.load(Path(policy_path) if policy_path else None))
+    if approver is None:
+        approver = terminal_approver() if sys.stdin.isatty() else DenyApprover()
+    shared = model_planner(vault=vault, **settings)  # stateless per step: one for every worker
+    crew = BrowserCrew(make_planner=(lambda: worker_planner(shared)) if worker_planner else (lambda: shared),
+                       policy=rules.with_overrides(overrides or {}), vault=vault, audit_path=audit_path,
+                       prefs=prefs, browser=browser, hooks=worker_hooks,
+                       settings=WorkerSettings(max_steps=max_steps, verify=verify, screenshots=screenshots,
+                                               learn=learn, max_tokens=max_tokens, max_cost=max_cost))
+    brain = ModelBrain(ModelClient(model))
+    closers = [brain.aclose] + ([shared.aclose] if hasattr(shared, "aclose") else [])
+    return Manager(brain=brain, crew=crew, approver=approver, user=user, config=config, vault=vault,
+                   closers=closers)

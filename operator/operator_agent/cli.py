@@ -79,6 +79,12 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     run.add_argument("--desktop", action="store_true",
                      help="drive the desktop (screenshots, OCR, mouse and keyboard) instead of a browser")
     run.add_argument("--display", metavar=":N", help="the X display for --desktop (default: $DISPLAY)")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="a manager splits the task into sub-tasks and runs up to N worker agents at once, "
+                          "each in its own browser context, checks their results and answers (default 1: "
+                          "one agent)")
+    run.add_argument("--retries", type=int, default=1, metavar="N",
+                     help="with --workers: times a result that fails the manager's check is sent back")
     add_model_flags(run)
     _browser_flags(run)
     _run_flags(run)
@@ -163,12 +169,11 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 async def cmd_observe(args: argparse.Namespace) -> int:
     from .builder import browser_options
     from .perception.marks import draw_marks
-    from .session import BrowserSession
+    from .session import observe_page
 
     console, out = _console(), _console(stderr=False)
     options = browser_options(headed=args.headed, profile=args.profile, cdp_url=args.cdp_url)
-    async with BrowserSession.open(options, start_url=_normalise_url(args.url)) as env:
-        obs = await env.observe(screenshot=bool(args.screenshot))
+    obs = await observe_page(_normalise_url(args.url), options, screenshot=bool(args.screenshot))
     if args.json:
         out.print_json(obs.model_dump_json(exclude={"screenshot"}))
     else:
@@ -254,7 +259,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
 # from the bench (operator_bench), registered by name like the agent's own commands.
 EXTENSIONS: list[str] = ["operator_agent.permissions.commands", "operator_bench.sites.serve",
                          "operator_agent.preferences.commands", "operator_agent.skills.commands",
-                         "operator_agent.evals.commands"]
+                         "operator_agent.evals.commands", "operator_agent.service.commands"]
 
 # The commands each extension adds, with their help lines, so that listing them does not
 # import the module (and all it imports). A module not listed here is imported at every
@@ -274,6 +279,7 @@ EXTENSION_COMMANDS: dict[str, dict[str, str]] = {
     "operator_agent.evals.commands": {
         "eval": "run task suites (practice sites, MiniWoB++) and report on them",
     },
+    "operator_agent.service.commands": {"mcp": "serve the agent to MCP clients (stdio, or --http)"},
 }
 
 

@@ -331,6 +331,12 @@ class DesktopSession:
     async def settle(self) -> bool:
         return await self._call(self.executor.settle)
 
+    async def where(self) -> str:
+        """The focused window's desktop:// URL, as observe() names it, without reading the screen."""
+        windows = await self._call(self.perceiver.windows)
+        focused = next((w for w in windows if w.focused), None)
+        return desktop_url(self.display, focused.title if focused else "")
+
     @staticmethod
     def marked_screenshot(observation: Observation) -> bytes | None:
         """The observation's screenshot with each element's index drawn on it (set-of-marks)."""

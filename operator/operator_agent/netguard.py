@@ -188,14 +188,19 @@ class NetworkGuard:
             return Held(False, f"the browser held back a request it could not check ({type(exc).__name__})")
 
     async def _count_when_taken(self, request: Request, held: Held) -> None:
-        """A payment counts once the server has taken it: a declined card is not spending."""
-        assert self.payments is not None
+        """A payment counts once the server has taken it: a declined card is not spending.
+        (Cancelled before the answer, e.g. the browser closing, its reservation stays: it
+        may have been taken, so it keeps counting against the limit.)"""
+        payments = self.payments
+        assert payments is not None
         try:
             response = await request.response()
         except PlaywrightError:
-            return
+            response = None
         if response is not None and response.status < 400:
-            self.payments.charged(held)
+            payments.charged(held)
+        else:
+            payments.not_charged(held)
 
     async def _websocket(self, ws: WebSocketRoute) -> None:
         why = self.refusal(ws.url)

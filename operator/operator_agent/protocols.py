@@ -8,6 +8,8 @@ from typing import Protocol, runtime_checkable
 from .types import (
     Action,
     ActionResult,
+    HandBack,
+    HandOverRequest,
     Observation,
     PlannerOutput,
     PreferenceNote,
@@ -106,6 +108,15 @@ class UserChannel(Protocol):
     """How the agent asks its person a question (ask_user)."""
 
     async def ask(self, question: str) -> str | None: ...
+
+
+class Takeover(Protocol):
+    """How the person takes control of the browser or desktop mid-run and hands it back
+    (takeover.py): for the model's hand_over, or when they asked for it themselves. The loop
+    waits meanwhile: it neither acts, observes nor calls the model. Return once the person
+    hands back, or at once with outcome "unavailable" and why (e.g. a headless browser)."""
+
+    async def take_over(self, request: HandOverRequest) -> HandBack: ...
 
 
 class Trace(Protocol):

@@ -29,6 +29,8 @@ from .types import (
     Click,
     CloseTab,
     Done,
+    HandOver,
+    HandOverNote,
     Navigate,
     OpenApp,
     Press,
@@ -50,6 +52,7 @@ table{border-collapse:collapse}
 td,th{padding:.15em .8em .15em 0;text-align:left;vertical-align:top}
 .ok{color:#0a7d2c}.err{color:#c0262d}.muted{color:#6e6e73}
 .outcome{font-weight:600}
+.handover{border-left:3px solid #0057b8;padding-left:.6em}
 .step{border-top:1px solid #d2d2d7;padding:1em 0}
 .reasoning{background:#f5f5f7;border-radius:6px;padding:.5em .8em;white-space:pre-wrap}
 ol.actions{padding-left:1.6em}
@@ -69,11 +72,16 @@ padding:2px 4px}
 def write_report(run_dir: Path, out: Path | None = None) -> Path:
     """Write the report of a run folder (default run_dir/report.html) and return its path."""
     run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    if run.meta.get("kind") == "manager":  # a manager's run: the tree of its workers' runs
+        from .manager.report import write_manager_report
+
+        return write_manager_report(run_dir, out)
     out = Path(out) if out is not None else run_dir / "report.html"
     if not out.parent.exists():
         private_dir(out.parent)
     # Owner-only like the trace it is built from; the trace is redacted, so is the report.
-    write_private(out, render_report(load_run(run_dir)).encode("utf-8"))
+    write_private(out, render_report(run).encode("utf-8"))
     return out
 
 
@@ -131,6 +139,8 @@ def describe_action(action: Action, result: ActionResult | None = None) -> str:
             return f'ask the user: "{_clip(action.question, 200)}"'
         case Done():
             return f'done ({"success" if action.success else "failure"}): "{_clip(action.answer, 200)}"'
+        case HandOver():
+            return f'hand control to the person: "{_clip(action.reason, 200)}"'
     return str(action)  # pragma: no cover - the Action union is exhaustive above
 
 
@@ -250,6 +260,10 @@ def _header(run: LoadedRun) -> str:
     budget = Budget.from_meta(run.meta.get("budget"))
     if budget:
         rows.append(("Budget", escape(budget.against(usage))))
+    handovers = [h for s in run.steps for h in s.handovers]
+    if handovers:  # time the person had control is part of the wall time, not the agent's
+        rows.append(("Hand-overs", f"{len(handovers)}, the person had control for "
+                                   f"{_seconds(sum(h.seconds for h in handovers))}"))
     rows += [
         ("Wall time", wall),
         ("Started", escape(run.started.isoformat(timespec="seconds")) if run.started else "unknown"),
@@ -310,6 +324,7 @@ def _step(run_dir: Path, s: StepRecord) -> str:
     for asked in s.approvals:  # what the person was shown, word for word, and what they said
         answer = '<span class="ok">approved</span>' if asked.approved else '<span class="err">denied</span>'
         parts.append(f"<p>The person was asked — {answer}</p><pre>{escape(asked.summary)}</pre>")
+    parts.extend(_handover(h) for h in s.handovers)
     model = f" · {escape(s.model)}" if s.model else ""
     parts.append(
         f'<p class="muted">observation {s.observation_tokens:,} tokens, {s.elements} elements · '
@@ -324,6 +339,19 @@ def _step(run_dir: Path, s: StepRecord) -> str:
     parts.append(_details("model output", s.model_output))
     parts.append("</section>")
     return "".join(parts)
+
+
+_ASKED_BY = {"model": "the agent asked", "person": "they asked themselves"}
+_BACK = {"done": "handed back", "gave_up": "handed back without doing it", "stop": "ended the run"}
+
+
+def _handover(h: HandOverNote) -> str:
+    """Who asked, why, how long the person had control and where the page was before and after."""
+    note = f" — their note: {escape(h.note)}" if h.note else ""
+    return (f'<p class="handover">The person had control for {_seconds(h.seconds)} '
+            f"({escape(_ASKED_BY.get(h.asked_by, h.asked_by))}: {escape(h.reason)}), then "
+            f"{escape(_BACK.get(h.outcome, h.outcome))}{note}<br>"
+            f'<span class="muted">{escape(h.url_before)} → {escape(h.url_after)}</span></p>')
 
 
 def render_report(run: LoadedRun) -> str:

@@ -107,10 +107,13 @@ async def _run_started(args: argparse.Namespace, task: str, url: str | None,
 
     from .budget import Budget
     from .builder import build_agent, permissions
+    from .events import follow
+    from .permissions.approvals import TerminalApprover
     from .permissions.commands import policy_overrides
     from .preferences import PreferenceStore
     from .protocols import ModelAccessError
     from .session import BrowserSession
+    from .takeover import TerminalLines, TerminalTakeover
     from .terminal import Progress, TerminalUser, exit_code, print_result
     from .traces import TRACE_FILE, reserved_run_dir
     from .wire import wire_of
@@ -119,11 +122,21 @@ async def _run_started(args: argparse.Namespace, task: str, url: str | None,
 
     # The folder is made now (its name is the audit log's run id) and removed again if
     # the run never starts, e.g. the browser or the start page does not open.
-    with reserved_run_dir(Path(args.runs_dir) if args.runs_dir else None, task) as run_dir:
+    with reserved_run_dir(Path(args.runs_dir) if args.runs_dir else None, task) as run_dir, \
+            contextlib.ExitStack() as closing:
+        # A person at the terminal: one reader of its input, shared by the approver, ask_user and
+        # the takeover key (takeover.py); they can take control only of what they can see.
+        lines = TerminalLines.for_stdin()
+        takeover = None
+        if lines is not None:
+            closing.callback(lines.close)
+            seen = environment is not None or args.headed or getattr(args, "cdp_url", None)  # desktop, window
+            takeover = TerminalTakeover(lines, visible=bool(seen))
         # On this thread: the audit log's SQLite connection is used here.
         perms = permissions(run_id=run_dir.name, policy_path=args.policy,
                             overrides={**(overrides or {}), **{k: v for k, v in policy_overrides(args).items()
-                                                              if v is not None}})
+                                                              if v is not None}},
+                            approver=TerminalApprover(lines) if lines is not None else None)
         # The model client's imports and set-up take a few hundred ms; in a thread, the
         # event loop meanwhile drives the browser's launch.
         planner = await asyncio.to_thread(make_planner, perms)
@@ -141,12 +154,16 @@ async def _run_started(args: argparse.Namespace, task: str, url: str | None,
                 agent = build_agent(planner=planner, start_url=url, perms=perms, prefs=prefs,
                                     environment=environment, max_steps=args.max_steps,
                                     verify=not args.no_verify, run_dir=run_dir,
-                                    user=TerminalUser(prefs) if sys.stdin.isatty() else None,
-                                    hooks=[Progress(prefs), spend], max_tokens=budget.max_tokens,
+                                    user=TerminalUser(prefs, lines) if sys.stdin.isatty() else None,
+                                    max_tokens=budget.max_tokens,
                                     max_cost=budget.max_cost, screenshots=args.screenshots)
                 where = f"  [dim]({escape(url)})[/]" if url else ""
                 console.print(f"[bold]Task:[/] {escape(task)}{where}")
-                result = await _with_interrupts(agent, agent.run(task))
+                if takeover is not None:
+                    agent.takeover, takeover.ask_for_control = takeover, agent.handovers.request
+                    console.print(f"[dim]{escape(takeover.hint())}[/]")
+                # Progress lines and spend come from the run's event stream (events.py), as for MCP.
+                result = await _with_interrupts(agent, follow(agent.stream(task), Progress(prefs), spend))
         except asyncio.CancelledError:
             console.print(f"[yellow]stopped at once[/]; the trace keeps every finished step: {run_dir}")
             return 130
@@ -182,6 +199,10 @@ async def run_task(args: argparse.Namespace) -> int:
 
     check_task(args.task)  # a blank task is bad input: before a browser, a model or a run folder
     _check_max_steps(args)
+    if getattr(args, "workers", 1) != 1:
+        from .manager.command import run_managed  # a manager and its workers (manager/)
+
+        return await run_managed(args)
 
     def make_planner(perms: Permissions) -> Any:
         from .skills.use import SkillAwarePlanner  # the model may call a taught skill as one action

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.async_api import BrowserContext
+from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
 from .executors.browser import BrowserExecutor, SettleOptions
@@ -17,6 +17,7 @@ from .permissions.payment_wire import PaymentWire
 from .permissions.vault import Vault
 from .protocols import ConfigError
 from .types import Action, ActionResult, Observation, Screenshot, Verdict
+from .wire import Wire
 
 
 class BrowserSession:
@@ -108,6 +109,20 @@ class BrowserSession:
         page = await self.executor.ensure_page()
         return await self.perceiver.picture(page)
 
+    async def where(self) -> str:
+        """The current tab's URL, without an observation (a takeover notes it before and after)."""
+        return (await self.executor.ensure_page()).url
+
+    async def resume(self) -> None:
+        """After the person had the browser (takeover.py): the tab they left in front becomes the
+        current one (a headed browser hides the others; headless, all show: then none is picked),
+        and it settles before the agent looks again."""
+        pages = [p for p in self.executor.context.pages if not p.is_closed()]
+        shown = [p for p in pages if await _shown(p)]
+        if len(shown) == 1:
+            self.executor.page = shown[0]
+        await self.executor.settle()
+
     async def perform(self, action: Action, observation: Observation) -> ActionResult:
         return await self.executor.perform(action, observation)
 
@@ -117,6 +132,13 @@ class BrowserSession:
         elif self._guard is not None:  # the caller's context outlives us: so must not our guard
             await self._guard.remove()
             self._guard = None
+
+
+async def _shown(page: Page) -> bool:
+    try:
+        return bool(await page.evaluate("document.visibilityState === 'visible'"))
+    except PlaywrightError:  # closing, or between documents: not the one left in front
+        return False
 
 
 class _Opener:
@@ -146,3 +168,11 @@ class _Opener:
     async def __aexit__(self, *exc: object) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+async def observe_page(url: str, options: BrowserOptions | None = None, *, screenshot: Screenshot = False,
+                       wire: Wire | None = None) -> Observation:
+    """What the model would be shown at `url` (`operator observe`, the MCP server's observe):
+    a browser opened for the look and closed again. `wire`: a gate's network guard (wire_of)."""
+    async with BrowserSession.open(options, start_url=url, **(wire or {})) as env:
+        return await env.observe(screenshot=screenshot)

@@ -10,6 +10,23 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import Protocol
+
+
+class LineReader(Protocol):
+    """Where answers are read from: sys.stdin, or a run's shared terminal input (takeover.py)."""
+
+    def readline(self) -> str: ...
+
+
+async def read_from(source: LineReader) -> str:
+    """The next line from `source`. A run's shared terminal (takeover.TerminalLines) is asked
+    directly: its reader is in place before this yields to the event loop, so an answer typed
+    right after the prompt cannot be taken for a command. A file is read in a daemon thread."""
+    direct = getattr(source, "next_line", None)
+    if direct is not None:
+        return str(await direct())
+    return await read_line(source.readline)
 
 
 async def read_line(read: Callable[[], str]) -> str:

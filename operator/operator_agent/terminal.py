@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from .preferences import PreferenceStore, maybe_preference
 from .report import describe_action
-from .stdin_line import read_line
+from .stdin_line import LineReader, read_from
 from .types import RunResult, StepRecord
 
 console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,7 +34,7 @@ class Progress:
             res = step.results[i] if i < len(step.results) else None
             mark = "[green]✓[/]" if res is not None and res.ok else "[red]✗[/]" if res else "·"
             parts.append(f"{escape(describe_action(action, res))} {mark}")
-        line = "; ".join(parts) or "[red]no action[/]"
+        line = "; ".join(parts) or ("[cyan]the person's turn[/]" if step.handovers else "[red]no action[/]")
         model = step.usage.input_tokens + step.usage.output_tokens
         secs = sum(step.timings.values())
         console.print(f"[bold]step {step.step}[/] {line} [dim]· page {step.observation_tokens:,} tok · "
@@ -47,6 +47,8 @@ class Progress:
         for err in [step.error, *[r.error for r in step.results if r.error]]:
             if err:
                 console.print(f"  [yellow]{escape(err[:200])}[/]")
+        for h in step.handovers:
+            console.print(f"  [cyan]the person had control for {h.seconds:.1f}s ({h.outcome})[/]")
 
     def on_run_end(self, result: RunResult) -> None:
         if self.cited and self.prefs is not None:
@@ -74,25 +76,25 @@ def exit_code(result: RunResult) -> int:
     return 130 if result.stop_reason == "stopped" else 1
 
 
-def _prompt(text: str) -> str:
+async def _prompt(text: str, stdin: LineReader | None = None) -> str:
     console.print(text, end="")
-    return sys.stdin.readline().strip()
+    return (await read_from(stdin or sys.stdin)).strip()
 
 
 class TerminalUser:
     """ask_user at the terminal. An answer that states a preference ("aisle, I always
     sit on the aisle") is offered to be remembered; only a yes writes it."""
 
-    def __init__(self, prefs: PreferenceStore | None = None) -> None:
+    def __init__(self, prefs: PreferenceStore | None = None, stdin: LineReader | None = None) -> None:
         self.prefs = prefs
+        self.stdin = stdin  # None: sys.stdin; a run's shared terminal input (takeover.TerminalLines)
 
     async def ask(self, question: str) -> str | None:
-        answer = await read_line(lambda: _prompt(f"[bold]The agent asks:[/] {escape(question)}\n> "))
+        answer = await _prompt(f"[bold]The agent asks:[/] {escape(question)}\n> ", self.stdin)
         if not answer:
             return None
         for pref in maybe_preference(answer) if self.prefs is not None else []:
-            text = f"Remember that? {escape(pref.text)} [y/N] "
-            reply = await read_line(lambda text=text: _prompt(text))
+            reply = await _prompt(f"Remember that? {escape(pref.text)} [y/N] ", self.stdin)
             if reply.lower().startswith("y") and self.prefs is not None:
                 self.prefs.add(pref)
         return answer

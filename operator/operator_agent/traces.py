@@ -129,6 +129,13 @@ class RunTrace:
             step.screenshot = name
         self._write({"type": "step", **step.model_dump(mode="json")})
 
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        """A line of another kind (a manager's plan, checks, ...), written at once like a
+        step; load_run skips kinds it does not know."""
+        if kind in ("run", "step", "result"):
+            raise ValueError(f"{kind!r} lines are the trace's own")
+        self._write({"type": kind, **data})
+
     def finish(self, result: RunResult) -> None:
         self._write({"type": "result", **result.model_dump(mode="json")})
         self.close()

@@ -192,6 +192,15 @@ class Done(_Model):
     success: bool = True
 
 
+class HandOver(_Model):
+    """Give the person control of the browser (or desktop) for what only they should do themselves:
+    log in without a stored secret, solve a CAPTCHA, enter a two-factor code. You wait until they hand
+    back, then see the page again as they left it. reason: what they should do, in a few words."""
+
+    action: Literal["hand_over"] = "hand_over"
+    reason: str = Field(description='What the person should do, e.g. "log in to your account".')
+
+
 # Modifier keys a pixel action may hold down, as the model may name them -> the name used here.
 MODIFIERS = {"shift": "Shift", "control": "Control", "ctrl": "Control", "alt": "Alt", "option": "Alt",
              "meta": "Meta", "cmd": "Meta", "command": "Meta", "super": "Meta", "win": "Meta"}
@@ -293,7 +302,8 @@ class UseSkill(_Model):
 
 Action = Annotated[
     Click | Type | Select | Press | Scroll | Navigate | Back | SwitchTab | CloseTab
-    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | TypeAt | OpenApp | UseSkill,
+    | Upload | Wait | AskUser | Done | MoveMouse | ClickAt | Drag | TypeAt | OpenApp | UseSkill
+    | HandOver,
     Field(discriminator="action"),
 ]
 
@@ -315,6 +325,42 @@ class ApprovalNote(_Model):
 
     summary: str
     approved: bool
+
+
+# --- takeover: the person has the browser or desktop for a while (takeover.py) -----------
+
+TakeoverAsker = Literal["model", "person"]  # the hand_over action, or the person's own key
+
+
+class HandOverRequest(_Model):
+    """What protocols.Takeover is asked: who wants the person to have control, why, and where."""
+
+    reason: str
+    asked_by: TakeoverAsker
+    environment: Literal["browser", "desktop"]
+    url: str = ""  # where the agent left off
+
+
+class HandBack(_Model):
+    """How the person gave control back. done: back to the agent (note: anything they want it to
+    know); gave_up: they did not do what was asked; stop: end the run here; unavailable: nobody
+    could take over (note: why), nothing was handed over."""
+
+    outcome: Literal["done", "gave_up", "stop", "unavailable"] = "done"
+    note: str = ""
+
+
+class HandOverNote(_Model):
+    """One hand-over, for the trace: who asked, why, how it ended, how long the person had
+    control (monotonic clock) and where the page was before and after."""
+
+    reason: str
+    asked_by: TakeoverAsker
+    outcome: Literal["done", "gave_up", "stop"]
+    note: str = ""
+    seconds: float = 0.0
+    url_before: str = ""
+    url_after: str = ""
 
 
 class PreferenceNote(_Model):
@@ -409,6 +455,7 @@ class StepRecord(_Model):
     chosen: Chosen | None = None  # how the actions were chosen (None: no decision came)
     skill_step: int | None = None
     approvals: list[ApprovalNote] = Field(default_factory=list)  # asked of the person this step
+    handovers: list[HandOverNote] = Field(default_factory=list)  # the person had control this step
 
 
 StopReason = Literal[

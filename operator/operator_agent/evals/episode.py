@@ -27,7 +27,7 @@ from ..preferences import PreferenceStore
 from ..protocols import Approver, ConfigError, Environment
 from ..session import BrowserSession
 from ..traces import new_run_dir
-from ..types import Action, Done, RunResult, StepRecord, Usage, Verdict
+from ..types import Action, Done, HandOver, RunResult, StepRecord, Usage, Verdict
 from ..wire import wire_of
 from .checks import (
     AgentCheck,
@@ -57,11 +57,13 @@ class _Watch:
 
     def __init__(self) -> None:
         self.errors = 0
+        self.handovers = 0  # the model asked for the person (who is not there)
         self.gave_up = False
         self.chosen: Counter[str] = Counter()
 
     def on_step(self, step: StepRecord) -> None:
         self.errors += (step.error is not None) + sum(not r.ok for r in step.results)
+        self.handovers += sum(isinstance(a, HandOver) for a in step.actions)
         if step.chosen:
             self.chosen[step.chosen] += 1
         self.gave_up = any(isinstance(a, Done) and not a.success for a in step.actions)
@@ -213,7 +215,7 @@ def _fill(result: TaskResult, run: RunResult, watch: _Watch, shown: list[Approva
     result.steps, result.agent_seconds = run.steps, run.seconds
     result.input_tokens, result.output_tokens = run.usage.input_tokens, run.usage.output_tokens
     result.cost_usd = run.usage.cost_usd
-    result.errors = watch.errors
+    result.errors, result.handovers = watch.errors, watch.handovers
     result.chosen = dict(watch.chosen.most_common())
     result.approvals = [ApprovalShown(summary=a.summary, approved=a.approved, amount=a.amount,
                                       currency=a.currency) for a in shown]

@@ -53,6 +53,7 @@ class TaskResult(BaseModel):
     agent_seconds: float = 0.0
     approvals: list[ApprovalShown] = Field(default_factory=list)
     errors: int = 0  # model mistakes and failed actions during the run
+    handovers: int = 0  # hand_over actions the model chose (nobody takes over in an evaluation)
     error: str | None = None  # the harness could not run the task (our bug or the machine's)
     reward: float | None = None  # MiniWoB: the page's reward (time-scaled) and raw reward
     raw_reward: float | None = None

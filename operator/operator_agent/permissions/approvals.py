@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import IO, Literal
 
 from ..protocols import Approver
-from ..stdin_line import read_line
+from ..stdin_line import LineReader, read_from
 from ..types import Action, Verdict
 from .detectors.elements import clean_text
 from .detectors.payment import PaymentInfo
@@ -123,8 +123,8 @@ class TerminalApprover:
     """Shows the summary and asks y/N on a terminal. Anything but y/yes is a no,
     and so is the end of input."""
 
-    def __init__(self, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
-        self.stdin = stdin or sys.stdin
+    def __init__(self, stdin: LineReader | None = None, stdout: IO[str] | None = None) -> None:
+        self.stdin: LineReader = stdin or sys.stdin
         self.stdout = stdout or sys.stderr
 
     async def approve(self, verdict: Verdict, action: Action) -> bool:
@@ -135,7 +135,7 @@ class TerminalApprover:
             out.write(indent + clean_text(line, 300) + "\n")  # page text cannot draw on the terminal
         out.write("Allow this? [y/N] ")
         out.flush()
-        answer = await read_line(self.stdin.readline)
+        answer = await read_from(self.stdin)
         return answer.strip().lower() in ("y", "yes")
 
 

@@ -3,10 +3,16 @@
 Rows are only ever added (triggers refuse UPDATE/DELETE). Today's totals are
 cached in memory, so checking a purchase against the daily limit does no I/O;
 another run spending at the same time is seen when this one starts.
+
+A payment on its way (allowed at the wire, the server not yet answered) is
+reserved: counted against the daily limit until it is recorded or released.
+Runs sharing one ledger (a manager's workers) thus cannot both pass a limit
+only one of them fits by paying at the same moment.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -45,6 +51,10 @@ class SpendLedger:
         self._conn.executescript(SCHEMA)
         self._day = ""
         self._rows: list[tuple[int, Decimal, str]] = []  # today's (id, amount, currency)
+        self._pending: dict[int, tuple[Decimal, str]] = {}  # reservations: sent, not yet answered
+        self._reservations = 0
+        # Checking a limit and holding the amount are one step (threads, too: to_thread callers).
+        self._lock = threading.Lock()
         self._load_today()
 
     def _today(self) -> str:
@@ -62,7 +72,34 @@ class SpendLedger:
             self._load_today()
         return sum((a for i, a, c in self._rows if c == currency and i != excluding), Decimal(0))
 
-    def record(self, *, amount: Decimal, currency: str, merchant: str, summary_hash: str) -> int:
+    def committed_today(self, currency: str, *, excluding: int | None = None) -> Decimal:
+        """Spent today plus the payments on their way (reserved): what a new one must fit beside."""
+        with self._lock:
+            return self.spent_today(currency, excluding=excluding) + self._reserved(currency)
+
+    def reserve(self, amount: Decimal, currency: str, *, limit: Decimal | None) -> int | None:
+        """Hold `amount` against today's `limit` (None: no limit applies) until record(...,
+        reservation=) or release(); None when it does not fit. The check and the hold are
+        one step, so two payments judged at the same moment cannot both take the last room."""
+        with self._lock:
+            if limit is not None and self.spent_today(currency) + self._reserved(currency) + amount > limit:
+                return None
+            self._reservations += 1
+            self._pending[self._reservations] = (amount, currency)
+            return self._reservations
+
+    def release(self, reservation: int | None) -> None:
+        """The payment was not taken (declined, failed, never sent): its room is free again."""
+        if reservation is not None:
+            with self._lock:
+                self._pending.pop(reservation, None)
+
+    def _reserved(self, currency: str) -> Decimal:
+        return sum((a for a, c in self._pending.values() if c == currency), Decimal(0))
+
+    def record(self, *, amount: Decimal, currency: str, merchant: str, summary_hash: str,
+               reservation: int | None = None) -> int:
+        """Count a purchase; its reservation, if it had one, is then done with."""
         if self._today() != self._day:
             self._load_today()
         now = self._clock()
@@ -73,6 +110,7 @@ class SpendLedger:
              self.run_id, summary_hash, merchant, format(amount, "f"), currency))
         entry = int(cur.lastrowid or 0)
         self._rows.append((entry, amount, currency))
+        self.release(reservation)  # after the row: for a moment counted twice, never not at all
         return entry
 
     def close(self) -> None:

@@ -19,7 +19,10 @@ checked, and the network guard brings each request that may pay
 Spending limits are checked on the amount sent, always, and are final. Any
 other mismatch asks the person again (denied with nobody to ask). The spending
 ledger counts what was sent, once the server has taken it (a declined card is
-not spending). Requests that carry no sign of paying pass untouched.
+not spending); from the moment it is let go until then the amount is reserved
+in the ledger, so payments sent meanwhile (another worker's, on a ledger a
+manager's workers share) are judged with it counted. Requests that carry no
+sign of paying pass untouched.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class Held:
     charge: Money | None = None  # counted in the ledger once the server has taken it
     merchant: str = ""
     key: str = ""
+    reservation: int | None = None  # the ledger's hold on the charge until the server answers
 
 
 @dataclass
@@ -136,10 +140,18 @@ class PaymentWire:
         reason = judged.reason
         if judged.decision == "ask" and approved is None:
             reason += "; nobody can approve it in this non-interactive run"
+        charge = self._charge(judged) if allowed else None
+        reservation = None
+        if charge is not None:
+            # Checked again as one step with the hold: a question awaited the person meanwhile,
+            # and another run on this ledger (a manager's worker) may have paid since.
+            reservation = self._reserve(charge)
+            if reservation is None:
+                over = self._over_daily(charge.amount, charge.currency)
+                reason = judged.reason = f"a payment sent to {judged.host} was refused: {over}"
+                allowed, charge = False, None
         self._log(judged, allowed, approved, request.url)
-        charge = None
         if allowed:
-            charge = self._charge(judged)
             self.paid.add(judged.host)
             if judged.auth is not None:  # used up: paying again needs a new approval
                 self._live.pop(judged.auth.key, None)
@@ -147,13 +159,21 @@ class PaymentWire:
         key = judged.auth.key if judged.auth is not None else ""
         merchant = judged.auth.info.merchant if judged.auth is not None else judged.host
         why = reason if allowed else f"the browser held back a payment: {reason}"
-        return Held(allowed, why, charge=charge, merchant=merchant, key=key)
+        return Held(allowed, why, charge=charge, merchant=merchant, key=key, reservation=reservation)
 
     def charged(self, held: Held) -> None:
         """The server took the payment: it counts against the spending limits."""
         if held.charge is not None:
             self.ledger.record(amount=held.charge.amount, currency=held.charge.currency,
-                               merchant=held.merchant, summary_hash=held.key)
+                               merchant=held.merchant, summary_hash=held.key, reservation=held.reservation)
+
+    def not_charged(self, held: Held) -> None:
+        """The server did not take it (declined, failed, never answered): not spending."""
+        self.ledger.release(held.reservation)
+
+    def _reserve(self, charge: Money) -> int | None:
+        limit = self.policy.max_daily if charge.currency == self.policy.currency else None
+        return self.ledger.reserve(charge.amount, charge.currency, limit=limit)
 
     # --- judging ---------------------------------------------------------------------
 
@@ -230,14 +250,16 @@ class PaymentWire:
         if amount > self.policy.max_purchase:
             limit = _fmt(self.policy.max_purchase)
             why = f"{_fmt(amount)} {cur} is over the per-purchase limit of {limit} {cur}"
-        else:
-            spent = self.ledger.spent_today(cur)
-            if spent + amount > self.policy.max_daily:
-                why = (f"{_fmt(amount)} {cur} would bring today's spending to {_fmt(spent + amount)} {cur}, "
-                       f"over the daily limit of {_fmt(self.policy.max_daily)} {cur}")
+        elif self.ledger.committed_today(cur) + amount > self.policy.max_daily:
+            why = self._over_daily(amount, cur)
         if not why:
             return None
         return _Judgement("deny", f"a payment sent to {host} was refused: {why}", sent, host, auth)
+
+    def _over_daily(self, amount: Decimal, cur: str) -> str:
+        spent = self.ledger.committed_today(cur) + amount
+        return (f"{_fmt(amount)} {cur} would bring today's spending to {_fmt(spent)} {cur}, "
+                f"over the daily limit of {_fmt(self.policy.max_daily)} {cur}")
 
     def _charge(self, judged: _Judgement) -> Money | None:
         auth, sent = judged.auth, judged.sent

@@ -356,7 +356,7 @@ class PolicyGate:
         if info is None:
             return
         key = purchase_hash(info)
-        spent = self.ledger.spent_today(self.policy.currency, excluding=self.book.entry(key))
+        spent = self.ledger.committed_today(self.policy.currency, excluding=self.book.entry(key))
         limits = check_limits(info, self.policy, spent)
         if limits.status == "over":
             found.denials.append(f"purchase refused: {limits.reason}")

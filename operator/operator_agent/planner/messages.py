@@ -155,6 +155,11 @@ def _summarize_step(step: StepRecord) -> list[str]:
         lines.append(f"   {summarize_action(action, hide_text=secret)} -> {_summarize_result(result)}")
     if step.error:
         lines.append(f"   mistake: {_clip(step.error)}")
+    for h in step.handovers:  # the model's own hand_over is told by its result above
+        if h.asked_by == "person":
+            said = f"; their note: {json.dumps(_clip(h.note), ensure_ascii=False)}" if h.note else ""
+            lines.append(f"   the person took control themselves for {h.seconds:.0f} s, then handed back "
+                         f"({h.outcome}) on {_clip(h.url_after, 100)}{said}; the page may have changed")
     return lines
 
 

@@ -183,6 +183,7 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
     `context`: a browser context to use instead of launching a browser."""
     from ..builder import browser_options, model_planner, permissions
     from ..cli import _normalise_url
+    from ..events import follow
     from ..permissions.commands import policy_overrides
     from ..run_command import _with_interrupts
     from ..terminal import Progress, exit_code, print_result
@@ -214,9 +215,10 @@ async def replay(entry: Any, values: dict[str, str], args: argparse.Namespace,
                 agent = replay_agent(planner, session, start_url=url, perms=perms,
                                      max_steps=(getattr(args, "max_steps", None)
                                                 or max_steps_for(skill, values)),
-                                     run_dir=run_dir, hooks=[Progress()])
+                                     run_dir=run_dir)
                 try:
-                    result = await _with_interrupts(agent, agent.run(skill_task(skill, planner)))
+                    result = await _with_interrupts(agent, follow(agent.stream(skill_task(skill, planner)),
+                                                                  Progress()))
                 except asyncio.CancelledError:
                     console.print("[yellow]stopped at once[/]; the trace keeps every finished step: "
                                   f"{run_dir}")

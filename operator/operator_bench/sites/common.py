@@ -71,6 +71,7 @@ class Knobs:
     results_batch: int = 10  # flight results loaded per scroll
     cookie_banner: bool = True  # both sites ask for cookie consent until answered
     variant: bool = False  # a redesign: renamed ids and classes, moved layout, reworded buttons (variant.py)
+    payment_delay_ms: int = 0  # the payment processor takes this long to answer a card (a busy processor)
 
     def __post_init__(self) -> None:
         self.set_baseline()

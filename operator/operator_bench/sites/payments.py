@@ -11,6 +11,7 @@ Only the amount, currency, merchant and last four digits are kept.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -145,6 +146,8 @@ def create_app(processor: Processor, knobs: Knobs) -> Starlette:
             "parent": parent})
 
     async def confirm(request: Request) -> Response:
+        if knobs.payment_delay_ms > 0:
+            await asyncio.sleep(knobs.payment_delay_ms / 1000)  # the hazard: a processor that takes its time
         try:
             data = await request.json()
         except ValueError:
