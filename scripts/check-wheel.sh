@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The wheel is the product: build it, install it into a fresh venv outside the checkout,
-# and from another folder run the demo, list the suites and serve the practice sites.
+# and from another folder run the demo, list the suites, serve the practice sites and list the
+# MCP server's tools.
 # Catches package data that only the repository has. Needs ./.venv (scripts/install.sh).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,3 +44,28 @@ for port in 8001 8002 8003; do
   fi
 done
 echo "operator: the installed wheel serves all three practice sites" >&2
+
+# The agent as a service, from the wheel with its [mcp] extra: the MCP client lists its tools
+# over stdio (nobody to approve anything: nothing is run).
+wheel="$(ls "$work"/dist/*.whl)"
+"$work/venv/bin/python" -m pip install -q --disable-pip-version-check "${wheel}[mcp]"
+"$work/venv/bin/python" - "$op" <<'PY'
+import asyncio
+import sys
+
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+
+async def main() -> None:
+    params = StdioServerParameters(command=sys.argv[1], args=["mcp", "--ask-on", "none"])
+    async with asyncio.timeout(120), Client(stdio_client(params)) as client:
+        names = sorted(t.name for t in (await client.list_tools()).tools)
+    wanted = ["add_preference", "get_preferences", "list_skills", "observe", "run_skill", "run_task"]
+    if names != wanted:
+        sys.exit(f"operator: the installed wheel's MCP server lists {names}, not {wanted}")
+    print("operator: the installed wheel's MCP server lists its tools: " + ", ".join(names), file=sys.stderr)
+
+
+asyncio.run(main())
+PY
