@@ -28,6 +28,7 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
 from operator_bench.demo import shop
 from operator_bench.testing.fake_openai import FakeOpenAIServer
@@ -247,21 +248,26 @@ async def test_streamable_http_lists_the_tools_and_refuses_web_pages(tmp_path: P
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, env=os.environ.copy())
     try:
-        url = ""
+        url = token = ""
         while not url:
             line = await asyncio.wait_for(asyncio.to_thread(proc.stderr.readline), 60)  # type: ignore[union-attr]
             assert line, "the server ended before it listened"
-            found = re.search(r"streamable HTTP at (http://127\.0\.0\.1:\d+/mcp)", line)
-            url = found.group(1) if found else ""
-        async with asyncio.timeout(60), Client(url) as client:
+            found = re.search(r"streamable HTTP at (http://127\.0\.0\.1:\d+/mcp).*Bearer (\S+)", line)
+            url, token = found.groups() if found else ("", "")
+        bearer = {"Authorization": f"Bearer {token}"}
+        transport = streamable_http_client(url, http_client=create_mcp_http_client(headers=bearer))
+        async with asyncio.timeout(60), Client(transport) as client:
             assert {t.name for t in (await client.list_tools()).tools} == TOOLS
-        # A web page (any page the person's browser shows, even on localhost) sends an Origin.
-        request = urllib.request.Request(url, method="POST", data=b"{}", headers={
-            "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-            "Origin": url.rsplit("/", 1)[0]})
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            await asyncio.to_thread(urllib.request.urlopen, request, timeout=30)
-        assert refused.value.code == 403
+        listing = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}'
+        plain = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        # Another local process that was not given the token; a web page (any page the person's
+        # browser shows, even on localhost), which sends an Origin even with the token.
+        for headers, status in [(plain, 401), ({**plain, "Authorization": "Bearer guessed"}, 401),
+                                ({**plain, **bearer, "Origin": url.rsplit("/", 1)[0]}, 403)]:
+            request = urllib.request.Request(url, method="POST", data=listing, headers=headers)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                await asyncio.to_thread(urllib.request.urlopen, request, timeout=30)
+            assert refused.value.code == status, headers
     finally:
         proc.terminate()
         proc.wait(30)

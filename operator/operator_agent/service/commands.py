@@ -35,7 +35,8 @@ def add_commands(sub: Any) -> None:
 
     p = sub.add_parser("mcp", help="serve the agent to MCP clients (stdio, or --http)")
     p.add_argument("--http", action="store_true",
-                   help="streamable HTTP on 127.0.0.1 instead of standard input and output")
+                   help="streamable HTTP on 127.0.0.1 instead of standard input and output; clients "
+                        "send the bearer token it prints (or $OPERATOR_MCP_TOKEN)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N",
                    help=f"the HTTP port (default {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--ask-on", default=DEFAULT_DEVICE, metavar="DEVICE",

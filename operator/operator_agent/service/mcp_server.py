@@ -9,10 +9,13 @@ run is waiting for them and, from the result, how many questions were asked and 
 
 from __future__ import annotations
 
+import hmac
+import os
+import secrets
 import socket
 import sys
 from collections.abc import Awaitable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -157,16 +160,44 @@ def _listen(port: int) -> socket.socket:
     return sock
 
 
+class BearerToken:
+    """ASGI guard: every HTTP request carries `Authorization: Bearer TOKEN`. Any local process
+    can reach 127.0.0.1; only one the person gave the token to may run tasks or read their
+    preferences (their address among them)."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            got = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(got, self.expected):
+                body = b'{"error": "send the header Authorization: Bearer TOKEN (operator mcp printed it)"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def http_token() -> str:
+    """$OPERATOR_MCP_TOKEN (the person's, for a client configured once), else a new one."""
+    return os.environ.get("OPERATOR_MCP_TOKEN", "").strip() or secrets.token_urlsafe(32)
+
+
 async def serve_http(service: Service, port: int) -> None:
     import uvicorn
 
     # Host checked (DNS rebinding); no Origin allowed at all: MCP clients send none, while a web
     # page (even one on localhost, e.g. a page the agent is on) always does.
     security = TransportSecuritySettings(allowed_hosts=[f"{HOST}:*", "localhost:*"], allowed_origins=[])
-    app = build_server(service).streamable_http_app(streamable_http_path=PATH, host=HOST,
-                                                    transport_security=security)
+    token = http_token()
+    app = BearerToken(build_server(service).streamable_http_app(streamable_http_path=PATH, host=HOST,
+                                                                transport_security=security), token)
     sock = _listen(port)
-    print(f"operator: MCP over streamable HTTP at http://{HOST}:{sock.getsockname()[1]}{PATH}",
-          file=sys.stderr, flush=True)
+    print(f"operator: MCP over streamable HTTP at http://{HOST}:{sock.getsockname()[1]}{PATH}; clients send "
+          f"the header Authorization: Bearer {token}", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     await uvicorn.Server(config).serve(sockets=[sock])
