@@ -3,14 +3,14 @@ attached over CDP (and left running), OPERATOR_CHROMIUM is honoured."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from operator_agent.launch import DEBIAN_CHROMIUM, QUIET_ARGS, BrowserOptions, find_chromium, open_browser
+from operator_agent.launch import BrowserOptions, find_chromium, open_browser
 from operator_agent.protocols import ConfigError
 from operator_agent.session import BrowserSession
+from operator_bench.testing.chromium import debuggable_chromium
 
 
 async def test_persistent_profile_keeps_cookies_between_runs(tmp_path: Path, pages_server) -> None:
@@ -31,23 +31,8 @@ async def test_persistent_profile_keeps_cookies_between_runs(tmp_path: Path, pag
         await handle.close()
 
 
-def _start_debuggable_chromium(user_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    exe = find_chromium() or DEBIAN_CHROMIUM
-    proc = subprocess.Popen([exe, "--headless", "--no-sandbox", *QUIET_ARGS, f"--user-data-dir={user_dir}",
-                             "--remote-debugging-port=0", "about:blank"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    # Chromium prints "DevTools listening on ws://127.0.0.1:PORT/..." once it is ready.
-    assert proc.stderr is not None
-    for raw in proc.stderr:
-        line = raw.decode(errors="replace")
-        if "DevTools listening on" in line:
-            return proc, int(line.split("127.0.0.1:")[1].split("/")[0])
-    proc.kill()
-    raise AssertionError("chromium did not start with remote debugging")
-
-
 async def test_attach_over_cdp_and_leave_the_browser_running(tmp_path: Path, pages_server) -> None:
-    proc, port = _start_debuggable_chromium(tmp_path / "user")
+    proc, port = debuggable_chromium(tmp_path / "user")
     try:
         async with BrowserSession.open(BrowserOptions(cdp_url=f"http://127.0.0.1:{port}"),
                                        start_url=pages_server.url("/agent/login.html")) as env:

@@ -26,7 +26,6 @@ from rich.console import Console
 from operator_agent.actions import gate_class
 from operator_agent.agent import Agent, AgentConfig
 from operator_agent.builder import permissions
-from operator_agent.launch import DEBIAN_CHROMIUM, QUIET_ARGS, find_chromium
 from operator_agent.permissions.approvals import TerminalApprover
 from operator_agent.permissions.policy import Policy
 from operator_agent.planner.scripted import ScriptedPlanner
@@ -37,6 +36,7 @@ from operator_agent.traces import load_run
 from operator_agent.types import Action, ActionResult, HandBack, HandOver, HandOverRequest, Observation
 from operator_bench.sites.shop.catalog import SearchQuery
 from operator_bench.sites.shop.state import DEMO_EMAIL, DEMO_PASSWORD
+from operator_bench.testing.chromium import debuggable_chromium
 from operator_bench.testing.fake_openai import FakeOpenAIServer
 from operator_bench.testing.script import find_text, user_text
 
@@ -437,21 +437,6 @@ def test_operator_run_at_a_terminal_shares_it_between_the_key_and_the_questions(
     assert "headless" in (handed.results[0].error or "") and handed.handovers == []
 
 
-def _debuggable_chromium(user_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A Chromium of the person's own, which `operator run --cdp-url` attaches to."""
-    exe = find_chromium() or DEBIAN_CHROMIUM
-    proc = subprocess.Popen([exe, "--headless", "--no-sandbox", *QUIET_ARGS, f"--user-data-dir={user_dir}",
-                             "--remote-debugging-port=0", "about:blank"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    for raw in proc.stderr:  # "DevTools listening on ws://127.0.0.1:PORT/..." once it is ready
-        line = raw.decode(errors="replace")
-        if "DevTools listening on" in line:
-            return proc, int(line.split("127.0.0.1:")[1].split("/")[0])
-    proc.kill()
-    raise AssertionError("chromium did not start with remote debugging")
-
-
 async def test_operator_run_hands_the_browser_over_on_the_key_and_goes_on(sites: Any, tmp_path: Path) -> None:
     """The whole path at the command line: `t` then Enter on the terminal (a pty) while the model
     thinks, the browser (attached with --cdp-url, so the person has it) is handed over before
@@ -469,7 +454,7 @@ async def test_operator_run_hands_the_browser_over_on_the_key_and_goes_on(sites:
             return decision(action="done", answer="signed in as Alex")
         return decision(action="done", answer="not signed in", success=False)
 
-    browser_proc, port = _debuggable_chromium(tmp_path / "profile")
+    browser_proc, port = debuggable_chromium(tmp_path / "profile")
     master, slave = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     env.update(OPERATOR_RUNS_DIR=str(tmp_path / "runs"), COLUMNS="200")

@@ -160,6 +160,7 @@ class LoadedRun:
     started: datetime | None = None
     steps: list[StepRecord] = field(default_factory=list)
     result: RunResult | None = None  # None: the run was killed before it finished
+    events: list[dict[str, Any]] = field(default_factory=list)  # lines of other kinds (RunTrace.event)
 
 
 def _fields(model: type[StepRecord] | type[RunResult], obj: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +201,8 @@ def load_run(run_dir: Path) -> LoadedRun:
                 run.steps.append(StepRecord.model_validate(_fields(StepRecord, obj)))
             elif kind == "result":
                 run.result = RunResult.model_validate(_fields(RunResult, obj))
+            else:
+                run.events.append(obj)
         except ValueError as exc:  # JSONDecodeError and ValidationError are ValueErrors
             if number == len(lines):
                 break  # truncated by a kill mid-write

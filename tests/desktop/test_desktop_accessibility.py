@@ -162,12 +162,11 @@ async def test_a_drop_down_is_chosen_through_the_tree(session: Any, mousepad: An
 async def test_chromium_with_accessibility_on_is_read_through_its_tree(session: Any, desk: Desk,
                                                                        tmp_path: Path) -> None:
     """Chromium (and so Electron) publishes its pages' controls once accessibility is on."""
-    from operator_agent.launch import find_chromium
+    from operator_agent.launch import DEBIAN_CHROMIUM, QUIET_ARGS, find_chromium
 
     page = tmp_path / "form.html"
     page.write_text("<title>Order form</title><label>City <input></label> <button>Send it</button>")
-    browser = [find_chromium() or "chromium", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    browser = [find_chromium() or DEBIAN_CHROMIUM, "--no-sandbox", "--disable-gpu", *QUIET_ARGS,
                f"--user-data-dir={tmp_path / 'profile'}", "--force-renderer-accessibility", page.as_uri()]
     proc = subprocess.Popen(browser, env=desk.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

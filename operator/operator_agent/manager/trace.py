@@ -11,14 +11,13 @@ included: every line written before it died is there).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..redaction import Redactor
-from ..traces import TRACE_FILE, LoadedRun, RunTrace, load_run
+from ..traces import LoadedRun, RunTrace, load_run
 from ..types import RunResult, Usage
 from .desk import Asked
 from .records import CheckedBy, FinalAnswer, ManagerResult, Plan, WorkerCheck
@@ -108,7 +107,7 @@ def load_manager_run(run_dir: Path) -> ManagerView:
     view = ManagerView(run_dir=base.run_dir, task=base.task, meta=base.meta, started=base.started,
                        result=base.result)
     by_key: dict[tuple[int, int], AttemptView] = {}
-    for obj in _lines(base.run_dir / TRACE_FILE):
+    for obj in base.events:
         kind = obj.get("type")
         key = (int(obj.get("worker") or 0), int(obj.get("attempt") or 0)) if "attempt" in obj else None
         if kind == "plan":
@@ -128,15 +127,3 @@ def load_manager_run(run_dir: Path) -> ManagerView:
         elif kind == "answer":
             view.answer = FinalAnswer(answer=str(obj.get("answer", "")), success=bool(obj.get("success")))
     return view
-
-
-def _lines(path: Path) -> list[dict[str, Any]]:
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue  # load_run has judged the file already: only a last line cut off by a kill
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
